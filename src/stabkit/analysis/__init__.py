@@ -1,0 +1,1 @@
+"""What stability a system has (equilibria, continuation, Lyapunov spectra, basins, ...)."""

@@ -1,0 +1,1 @@
+"""How a system moves: ODE and map integration, single trajectories and ensembles."""
