@@ -1,0 +1,1 @@
+"""Integrator templates appended to every generated kernel module (see CONTRACT.md)."""
