@@ -101,7 +101,7 @@ class ModelError(StabkitError, ValueError):
         line: int | None = None,
         column_offset: int = 0,
     ) -> ModelError:
-        """Return a copy placed in a file: ``line`` replaces, ``column_offset`` shifts the column."""
+        """A copy placed in a file: ``line`` replaces, ``column_offset`` shifts the column."""
         column = self.column + column_offset if self.column is not None else None
         return ModelError(
             self.reason,
@@ -125,17 +125,22 @@ class ModelError(StabkitError, ValueError):
                 msg += "\n    " + " " * max(self.column - 1, 0) + "^"
         return msg
 
-    def __reduce__(self):  # keep picklable across process pools
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:  # picklable across processes
         return (
             _rebuild_model_error,
             (self.reason, self.file, self.line, self.column, self.text, self.suggestion),
         )
 
 
-def _rebuild_model_error(reason, file, line, column, text, suggestion):  # type: ignore[no-untyped-def]
-    return ModelError(
-        reason, file=file, line=line, column=column, text=text, suggestion=suggestion
-    )
+def _rebuild_model_error(
+    reason: str,
+    file: str | None,
+    line: int | None,
+    column: int | None,
+    text: str | None,
+    suggestion: str | None,
+) -> ModelError:
+    return ModelError(reason, file=file, line=line, column=column, text=text, suggestion=suggestion)
 
 
 class ConvergenceError(StabkitError, RuntimeError):

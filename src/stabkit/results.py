@@ -113,7 +113,11 @@ def to_jsonable(value: Any) -> Any:
             return {"real": value.real.tolist(), "imag": value.imag.tolist()}
         if value.dtype.kind in "US":
             return value.tolist()
-        return np.where(np.isfinite(value), value, np.nan).tolist() if value.dtype.kind == "f" else value.tolist()
+        if value.dtype.kind == "f":
+            obj = value.astype(object)
+            obj[~np.isfinite(value)] = None
+            return obj.tolist()
+        return value.tolist()
     if isinstance(value, np.generic):
         return to_jsonable(value.item())
     if isinstance(value, complex):
@@ -190,7 +194,7 @@ class Result:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Draw the result with :mod:`stabkit.report` (needs matplotlib)."""
-        from stabkit.report import plot_result
+        from stabkit.report import plot_result  # type: ignore[attr-defined,unused-ignore]
 
         return plot_result(self, ax=ax, **kwargs)
 

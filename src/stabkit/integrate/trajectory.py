@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -88,9 +88,7 @@ class Trajectory(Result):
     t_final: float = 0.0
     t_events: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
     y_events: np.ndarray = dataclasses.field(default_factory=lambda: np.empty((0, 0)))
-    event_index: np.ndarray = dataclasses.field(
-        default_factory=lambda: np.empty(0, dtype=np.int64)
-    )
+    event_index: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
     @property
     def y_final(self) -> np.ndarray:
@@ -121,7 +119,9 @@ class Trajectory(Result):
         rows = super()._summary_rows()
         rows.insert(1, ("points", f"{self.t.size} times x {len(self.variables)} variables"))
         rows.insert(2, ("t_final", f"{self.t_final:.6g}"))
-        rows.append(("steps", f"{self.stats.num_steps} accepted, {self.stats.num_rejected} rejected"))
+        rows.append(
+            ("steps", f"{self.stats.num_steps} accepted, {self.stats.num_rejected} rejected")
+        )
         return rows
 
     def __repr__(self) -> str:
@@ -243,7 +243,9 @@ class Ensemble(Result):
     def _summary_rows(self) -> list[tuple[str, str]]:
         rows = super()._summary_rows()
         rows.insert(1, ("members", str(self.num_members)))
-        rows.insert(2, ("statuses", ", ".join(f"{k}: {v}" for k, v in self.status_counts().items())))
+        rows.insert(
+            2, ("statuses", ", ".join(f"{k}: {v}" for k, v in self.status_counts().items()))
+        )
         return rows
 
     def __repr__(self) -> str:
@@ -264,4 +266,3 @@ def summarize_statuses(codes: np.ndarray) -> tuple[str, str]:
     for code in np.unique(codes[bad]):
         parts.append(f"{int(np.sum(codes == code))} {MemberStatus(int(code)).label}")
     return "partial", f"{int(bad.sum())} of {codes.size} members failed: " + ", ".join(parts)
-

@@ -179,7 +179,9 @@ class KernelPrinter(PythonCodePrinter):
         raise CompilationError(f"cannot generate code for the function {expr.func}")
 
 
-def _realify(exprs: Sequence[sympy.Expr]) -> tuple[list[sympy.Expr], dict[sympy.Symbol, sympy.Symbol]]:
+def _realify(
+    exprs: Sequence[sympy.Expr],
+) -> tuple[list[sympy.Expr], dict[sympy.Symbol, sympy.Symbol]]:
     """Replace every symbol by a real one, so that d|x|/dx = sign(x) and so on."""
     free: set[sympy.Symbol] = set()
     for e in exprs:
@@ -319,7 +321,9 @@ def generate_source(model: Model, *, backend: str = "numba", events: Sequence[An
     parts.append("\n@_jit\ndef jac(t, y, p, out):\n" + "\n".join(lines) + "\n")
 
     ev_lines = _assignments(ev_exprs, [f"out[{k}]" for k in range(len(ev_exprs))], printer)
-    parts.append("\n@_jit\ndef events(t, y, p, out):\n" + "\n".join(ev_lines or ["    pass"]) + "\n")
+    parts.append(
+        "\n@_jit\ndef events(t, y, p, out):\n" + "\n".join(ev_lines or ["    pass"]) + "\n"
+    )
     parts.append("\nHAS_JACOBIAN = True\n")
     for path in _template_files():
         parts.append(f"\n# ---- from template {path.name}\n{_template_body(path)}")
@@ -367,9 +371,7 @@ def _function_source(model: Model, key: str, backend: str) -> str:
     return "".join(parts)
 
 
-def register_function(
-    rhs_fn: Callable[..., Any], jac_fn: Callable[..., Any] | None = None
-) -> str:
+def register_function(rhs_fn: Callable[..., Any], jac_fn: Callable[..., Any] | None = None) -> str:
     """Put a user's functions in the in-process registry; returns their key."""
     key = f"f{next(_COUNTER)}"
     _FUNCTION_REGISTRY[key + ":rhs"] = rhs_fn
@@ -408,12 +410,12 @@ class CompiledModel:
     @property
     def rhs(self) -> Callable[..., Any]:
         """``rhs(t, y, p, out)``."""
-        return self.module.rhs  # type: ignore[no-any-return]
+        return self.module.rhs
 
     @property
     def jac(self) -> Callable[..., Any]:
         """``jac(t, y, p, out)`` with ``out`` of shape ``(n, n)``."""
-        return self.module.jac  # type: ignore[no-any-return]
+        return self.module.jac
 
     @property
     def has_exact_jacobian(self) -> bool:
@@ -422,7 +424,7 @@ class CompiledModel:
     def kernel(self, name: str) -> Callable[..., Any]:
         """An integrator kernel of the generated module by name."""
         try:
-            return getattr(self.module, name)  # type: ignore[no-any-return]
+            return getattr(self.module, name)
         except AttributeError:
             raise CompilationError(f"the kernel module has no function {name!r}") from None
 
@@ -495,7 +497,10 @@ def _templates_hash() -> str:
 def _events_key(events: Sequence[Any]) -> str:
     if not events:
         return ""
-    reprs = [sympy.srepr(e.expression) if isinstance(e.expression, sympy.Basic) else str(e.expression) for e in events]
+    reprs = [
+        sympy.srepr(e.expression) if isinstance(e.expression, sympy.Basic) else str(e.expression)
+        for e in events
+    ]
     return hashlib.sha256("\n".join(reprs).encode()).hexdigest()[:12]
 
 
@@ -546,7 +551,13 @@ def compile_model(
 
     import stabkit
 
-    key_parts = [model.kernel_hash, backend, _events_key(events), _templates_hash(), stabkit.__version__]
+    key_parts = [
+        model.kernel_hash,
+        backend,
+        _events_key(events),
+        _templates_hash(),
+        stabkit.__version__,
+    ]
     if model.functions is not None:
         key_parts.append(str(id(model.functions)))
     key = hashlib.sha256("|".join(key_parts).encode()).hexdigest()[:20]

@@ -55,8 +55,7 @@ class ModelKind(enum.Enum):
         except ValueError:
             hint = suggest(value.strip().lower(), [k.value for k in cls])
             raise ModelError(
-                f"unknown model kind {value!r}; expected one of "
-                f"{', '.join(k.value for k in cls)}",
+                f"unknown model kind {value!r}; expected one of {', '.join(k.value for k in cls)}",
                 suggestion=hint,
             ) from None
 
@@ -309,9 +308,7 @@ class Model:
         self, state: Mapping[str, float] | Sequence[float] | np.ndarray | None = None
     ) -> np.ndarray:
         """A state as a float64 vector in model order (``None``: the default state)."""
-        return _named_vector(
-            state, self.variables, self.default_state, what="y0", model=self.name
-        )
+        return _named_vector(state, self.variables, self.default_state, what="y0", model=self.name)
 
     # ------------------------------------------------------------------ compiled form
     def compile(self, *, backend: str = "numba") -> CompiledModel:
@@ -347,9 +344,10 @@ def _named_vector(
             if key not in names:
                 hint = suggest(str(key), names)
                 known = ", ".join(names) if names else "(none)"
+                noun = "parameter" if what == "params" else "variable"
                 raise InputError(
-                    f"{what}: model {model!r} has no {'parameter' if what == 'params' else 'variable'}"
-                    f" {key!r}; it has {known}" + (f"; {hint}" if hint else "")
+                    f"{what}: model {model!r} has no {noun} {key!r}; it has {known}"
+                    + (f"; {hint}" if hint else "")
                 )
             out[names.index(key)] = _finite(val, f"{what}[{key!r}]")
         return out

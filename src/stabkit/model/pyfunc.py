@@ -67,11 +67,11 @@ def _in_place(fn: Callable[..., Any], what: str, numba_fn: bool) -> Callable[...
         from numba import njit
 
         @njit(nogil=True)
-        def wrapped_numba(t, y, p, out):  # type: ignore[no-untyped-def]
+        def wrapped_numba(t: float, y: Any, p: Any, out: Any) -> None:
             r = user(t, y, p)
             out[...] = r
 
-        return wrapped_numba  # type: ignore[no-any-return]
+        return wrapped_numba  # type: ignore[no-any-return,unused-ignore]
 
     def wrapped(t: float, y: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
         out[...] = np.asarray(user(t, y, p), dtype=np.float64).reshape(out.shape)
@@ -143,7 +143,7 @@ def model_from_function(
         rhs_fn=rhs4, jac_fn=jac4, is_numba=numba_fn, fingerprint=_fingerprint(rhs_fn, jac_fn)
     )
     return Model(
-        name=name or getattr(getattr(rhs_fn, "py_func", rhs_fn), "__name__", "model"),
+        name=name or str(getattr(getattr(rhs_fn, "py_func", rhs_fn), "__name__", "model")),
         kind=kind_,
         variables=var_names,
         parameters=par_names,

@@ -1,6 +1,6 @@
 """Template: exact iteration of maps x[n+1] = f(n, x[n], p)."""
 
-import math  # noqa: F401  (for linters; the generated module imports it)
+import math
 
 import numpy as np
 
@@ -117,7 +117,7 @@ def map_ensemble(
     for i in prange(m):
         bt = np.empty(1)
         by = np.empty((1, n_var))
-        tf, yf, bt, by = map_member(
+        tf, _yf, bt, by = map_member(
             y0s[i],
             ps[i],
             t0,
