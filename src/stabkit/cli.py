@@ -310,9 +310,7 @@ def _cmd_simulate(args: argparse.Namespace, console: Console) -> int:
         raise InputError(f"--num-points {args.num_points}: need at least 2 output times")
     if args.ensemble is not None and args.ensemble < 1:
         raise InputError(f"--ensemble {args.ensemble}: need at least 1 member")
-    model = _load_model(args.model)
     params = _parse_params(args.param)
-    model.param_vector(params)  # unknown names fail here, before any work
     settings = {
         key: getattr(args, key)
         for key in ("rtol", "atol", "dt", "max_steps")
@@ -324,6 +322,8 @@ def _cmd_simulate(args: argparse.Namespace, console: Console) -> int:
             "(e.g. --method dopri5) so that it is clear which scheme it applies to"
         )
     method = method_from_name(args.method, **settings) if args.method else None
+    model = _load_model(args.model)
+    model.param_vector(params)  # unknown names fail here, before any work
     t_span = (args.t_start, args.t_end)
     t_eval = np.linspace(args.t_start, args.t_end, args.num_points)
     if model.kind.value == "map":
