@@ -17,6 +17,7 @@ import numpy as np
 
 import stabkit
 from stabkit import Dopri5, Rodas5
+from stabkit.report import new_figure, plot_ensemble_final_states, plot_phase_portrait, save_figure
 
 HERE = Path(__file__).resolve().parent
 OUT = Path(tempfile.mkdtemp(prefix="stabkit-quickstart-"))
@@ -55,8 +56,6 @@ print(f"Lorenz ensemble: {ens.status_counts()}, y has shape {ens.y.shape}")
 print("saved", ens.save(OUT / "lorenz.parquet"))
 
 # 5. Figures (matplotlib, from the [report] extra).
-from stabkit.report import new_figure, plot_ensemble_final_states, plot_phase_portrait, save_figure
-
 fig, (left, right) = new_figure(1, 2, figsize=(11, 4.5))
 plot_phase_portrait(traj, "x", "y", ax=left)
 plot_ensemble_final_states(ens, "x", "z", ax=right, show_initial=True)
