@@ -233,6 +233,7 @@ def _cmd_info(args: argparse.Namespace, console: Console) -> int:
         console.print(model.description, markup=False, highlight=False)
 
     def table(title: str, *columns: str) -> Table:
+        console.print()
         t = Table(title=title, title_justify="left", title_style="bold", show_edge=False)
         for c in columns:
             t.add_column(c, overflow="fold")
@@ -261,7 +262,7 @@ def _cmd_info(args: argparse.Namespace, console: Console) -> int:
         eqs.add_row(left, _expr(expr))
     console.print(eqs)
     jac = model.jacobian_matrix()
-    jt = table("Jacobian  d(rhs_i)/d(y_j)", "", *model.variables)
+    jt = table("Jacobian: d(right-hand side)/d(variable)", "", *model.variables)
     for i, left in enumerate(lhs):
         row = [_expr(jac[i, j]) for j in range(model.num_variables)]
         jt.add_row(left, *[c if c != "0" else "[dim]0[/dim]" for c in row])
