@@ -13,12 +13,12 @@ import traceback
 from typing import Any
 
 import numpy as np
-
 from _problems import (
     BETA,
     RHO,
     ROBERTSON_Y0,
     SIGMA,
+    Timer,
     lorenz_scipy_rhs,
     robertson_jac,
     robertson_reference,
@@ -52,7 +52,7 @@ def scipy_loop(
     rejected = np.zeros(len(y0s))
     nfev = np.zeros(len(y0s))
     ok = 0
-    start = time.perf_counter()
+    tm = Timer().__enter__()
     for j, y0 in enumerate(y0s):
         sol = solve_ivp(lorenz_scipy_rhs, t_span, y0, method="RK45", rtol=rtol, atol=atol)
         out[j] = sol.y[:, -1]
@@ -61,10 +61,11 @@ def scipy_loop(
         nfev[j] = sol.nfev
         # RK45: 1 evaluation at t0, 1 in select_initial_step, 6 per attempted step (FSAL).
         rejected[j] = (sol.nfev - 2) / 6 - accepted[j]
-    elapsed = time.perf_counter() - start
+    tm.__exit__()
     return {
         "members": len(y0s),
-        "times": [elapsed],
+        "times": [tm.wall],
+        "cpu": [tm.cpu],
         "y_final": out,
         "accepted_mean": float(accepted.mean()),
         "rejected_mean": float(rejected.mean()),
@@ -131,17 +132,19 @@ def torchdiffeq_batch(
         if projected > budget_s:
             members = max(probe, int(members * budget_s / projected))
             note_subset = f"batch cut to {members} members to fit the time budget; "
-        times = []
+        times, cpus = [], []
         yf = None
         evals = 0
         for _ in range(repeats):
-            start = time.perf_counter()
-            yf, evals = solve(y0s[:members])
-            times.append(time.perf_counter() - start)
+            with Timer() as tm:
+                yf, evals = solve(y0s[:members])
+            times.append(tm.wall)
+            cpus.append(tm.cpu)
         attempts = (evals - 2) / 6  # 2 evaluations for the initial step, 6 per attempt (FSAL)
         return {
             "members": members,
             "times": times,
+            "cpu": cpus,
             "y_final": yf,
             "accepted_mean": float("nan"),
             "attempted_steps_shared": float(attempts),
@@ -218,17 +221,19 @@ def diffrax_vmap(
         start = time.perf_counter()
         jax.block_until_ready(compiled(y0j))
         first_run = time.perf_counter() - start
-        times = []
+        times, cpus = [], []
         out = None
         for _ in range(repeats):
-            start = time.perf_counter()
-            out = jax.block_until_ready(compiled(y0j))
-            times.append(time.perf_counter() - start)
+            with Timer() as tm:
+                out = jax.block_until_ready(compiled(y0j))
+            times.append(tm.wall)
+            cpus.append(tm.cpu)
         assert out is not None
         yf, acc, rej, ok = (np.asarray(v) for v in out)
         return {
             "members": len(y0s),
             "times": times,
+            "cpu": cpus,
             "compile_time": compile_time,
             "first_run_s": first_run,
             "y_final": yf,
@@ -300,6 +305,7 @@ def stabkit_ensemble_prepare(
             "available": True,
             "members": members,
             "times": [],
+            "cpu": [],
             "compile_time": compile_time,
             "first_call_s": first,
             "notes": notes
@@ -318,9 +324,10 @@ def stabkit_ensemble_time(row: dict[str, Any]) -> None:
 
     model, method, y0s, t_span = row["_call"]
     try:
-        start = time.perf_counter()
-        ens = stabkit.solve_ensemble(model, y0s, t_span, method=method)
-        row["times"].append(time.perf_counter() - start)
+        with Timer() as tm:
+            ens = stabkit.solve_ensemble(model, y0s, t_span, method=method)
+        row["times"].append(tm.wall)
+        row["cpu"].append(tm.cpu)
         row["y_final"] = _stabkit_final(ens)
         status = np.asarray(getattr(ens, "member_status", np.zeros(len(y0s))))
         row["ok"] = int((status == 0).sum())

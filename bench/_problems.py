@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 # Lorenz -----------------------------------------------------------------------------------
@@ -84,3 +86,19 @@ def robertson_reference(t1: float) -> np.ndarray:
     if sol.status != 0:
         raise RuntimeError(f"reference Radau failed: {sol.message}")
     return sol.y[:, -1]
+
+
+class Timer:
+    """Wall and process CPU seconds of a ``with`` block (CPU/wall ~ cores kept busy)."""
+
+    wall: float
+    cpu: float
+
+    def __enter__(self) -> Timer:
+        self._w = time.perf_counter()
+        self._c = time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self._w
+        self.cpu = time.process_time() - self._c

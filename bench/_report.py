@@ -360,15 +360,15 @@ def _lorenz_md(results: dict[str, Any]) -> list[str]:
         "",
         "<details><summary>Detail: seconds, compile times, statuses, notes</summary>",
         "",
-        "| method | best s | median s | runs | vs anchor (medians) | compile s | ok members "
-        "| rhs evals/traj | notes |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| method | best s | median s | runs | vs anchor (medians) | CPU/wall | compile s "
+        "| ok members | rhs evals/traj | notes |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for k in keys:
         r = rows[k]
         if not r.get("available", True) or not r.get("throughput"):
             out.append(
-                f"| {r['label']} | – | – | – | – | – | – | – | "
+                f"| {r['label']} | – | – | – | – | – | – | – | – | "
                 f"{r.get('reason', '').replace('|', '/')} |"
             )
             continue
@@ -379,7 +379,8 @@ def _lorenz_md(results: dict[str, Any]) -> list[str]:
             nfev_s = _fmt_num(nfev, 0) if nfev is not None else "n/a"
         out.append(
             f"| {r['label']} | {r['best_s']:.4g} | {r['median_s']:.4g} | {len(r['times'])} "
-            f"| {_fmt_ratio(r.get('vs_anchor_median'))} | {_fmt_s(r.get('compile_time'))} "
+            f"| {_fmt_ratio(r.get('vs_anchor_median'))} | {_fmt_num(r.get('cpu_per_wall'), 2)} "
+            f"| {_fmt_s(r.get('compile_time'))} "
             f"| {r.get('ok', '?')}/{r['members']} | {nfev_s} | "
             f"{str(r.get('notes', '')).replace('|', '/')} |"
         )
@@ -544,6 +545,8 @@ FAIRNESS = """## Fairness notes
 - **Threads**: numba (anchor and stabkit) and torch use the same number of threads
   (`numba.set_num_threads`, `torch.set_num_threads`); scipy is single-threaded; XLA uses its
   own thread pool (not configurable through a public jax API; `XLA_FLAGS` is recorded above).
+  The detail table's *CPU/wall* column (process CPU seconds / wall seconds of the timed
+  calls) shows how many cores each row actually kept busy.
 - **Noise**: the machine is shared. The anchor and the stabkit rows run interleaved (anchor,
   stabkit, anchor, ...) so that load affects them alike; ratios from best-of and from medians
   are both given.

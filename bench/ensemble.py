@@ -39,6 +39,7 @@ from _problems import (  # noqa: E402
     LORENZ_RTOL,
     LORENZ_SEED,
     LORENZ_TSPAN,
+    Timer,
     lorenz_initial_states,
     lorenz_reference,
 )
@@ -143,10 +144,7 @@ def dopri5_lorenz_member(
         d1 += (k1[i] / sk) ** 2
     d0 = math.sqrt(d0 / n)
     d1 = math.sqrt(d1 / n)
-    if d0 < 1e-5 or d1 < 1e-5:
-        h0 = 1e-6
-    else:
-        h0 = 0.01 * d0 / d1
+    h0 = 1e-06 if d0 < 1e-05 or d1 < 1e-05 else 0.01 * d0 / d1
     h0 = min(h0, hmax)
     for i in range(n):
         ytmp[i] = y[i] + h0 * k1[i]
@@ -158,10 +156,7 @@ def dopri5_lorenz_member(
         d2 += ((k2[i] - k1[i]) / sk) ** 2
     d2 = math.sqrt(d2 / n) / h0
     dmax = max(d1, d2)
-    if dmax <= 1e-15:
-        h1 = max(1e-6, h0 * 1e-3)
-    else:
-        h1 = (0.01 / dmax) ** 0.2
+    h1 = max(1e-06, h0 * 0.001) if dmax <= 1e-15 else (0.01 / dmax) ** 0.2
     h = min(100.0 * h0, h1, hmax)
 
     expo1 = 0.2 - 0.75 * beta
@@ -312,14 +307,16 @@ def solve_lorenz_numba(
 # Benchmark driver -----------------------------------------------------------------------
 
 
-def _timed(fn: Any, repeats: int) -> tuple[list[float], Any]:
-    times = []
+def _timed(fn: Any, repeats: int) -> tuple[list[float], list[float], Any]:
+    """(wall seconds, process CPU seconds, last result) of ``repeats`` calls."""
+    walls, cpus = [], []
     result = None
     for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return times, result
+        with Timer() as tm:
+            result = fn()
+        walls.append(tm.wall)
+        cpus.append(tm.cpu)
+    return walls, cpus, result
 
 
 def run_numba_anchor(y0s: np.ndarray, repeats: int, beta: float) -> dict[str, Any]:
@@ -327,10 +324,13 @@ def run_numba_anchor(y0s: np.ndarray, repeats: int, beta: float) -> dict[str, An
     start = time.perf_counter()
     solve_lorenz_numba(y0s[:2], beta=beta)
     compile_time = time.perf_counter() - start
-    times, (yf, counters, status) = _timed(lambda: solve_lorenz_numba(y0s, beta=beta), repeats)
+    times, cpus, (yf, counters, status) = _timed(
+        lambda: solve_lorenz_numba(y0s, beta=beta), repeats
+    )
     return {
         "members": len(y0s),
         "times": times,
+        "cpu": cpus,
         "compile_time": compile_time,
         "y_final": yf,
         "accepted_mean": float(counters[:, 0].mean()),
@@ -374,11 +374,11 @@ def lorenz_benchmark(args: argparse.Namespace, log: Any) -> dict[str, Any]:
         )
     for rnd in range(args.repeats):
         log(f"[lorenz] round {rnd + 1}/{args.repeats}: anchor, stabkit")
-        t, _ = _timed(lambda: solve_lorenz_numba(y0s, beta=0.04), 1)
-        anchor["times"] += t
-        t, _ = _timed(lambda: solve_lorenz_numba(y0s, beta=0.0), 1)
-        anchor_i["times"] += t
-        for name, row in stabkit_rows.items():
+        for row, beta in ((anchor, 0.04), (anchor_i, 0.0)):
+            w, c, _ = _timed(lambda b=beta: solve_lorenz_numba(y0s, beta=b), 1)
+            row["times"] += w
+            row["cpu"] += c
+        for row in stabkit_rows.values():
             comp.stabkit_ensemble_time(row)
     rows["numba_dopri5_pi"] = _finish_row(
         anchor,
@@ -478,6 +478,8 @@ def _finish_row(raw: dict[str, Any], label: str, notes: str) -> dict[str, Any]:
         row["median_s"] = float(np.median(times))
         row["throughput"] = n / row["best_s"]
         row["throughput_median"] = n / row["median_s"]
+        if row.get("cpu"):
+            row["cpu_per_wall"] = float(sum(row["cpu"]) / sum(times))
     row.setdefault("available", True)
     return row
 
@@ -520,7 +522,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.torch_members = args.members
     args.torch_members = min(args.torch_members, args.members)
     if args.repeats is None:
-        args.repeats = 2 if args.quick else 5
+        args.repeats = 3 if args.quick else 5
     args.torch_repeats = 1 if args.quick else 3
     args.stiff_repeats = 3 if args.quick else 7
     args.check_members = 5 if args.quick else 20
