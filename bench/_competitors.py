@@ -316,14 +316,33 @@ def stabkit_ensemble_prepare(
         return _unavailable(exc, name=name, traceback=traceback.format_exc(limit=3))
 
 
-def stabkit_ensemble_time(row: dict[str, Any]) -> None:
-    """One timed full-size call; appends to row['times'] and keeps the final states."""
+def stabkit_ensemble_time(row: dict[str, Any], single_thread: bool = False) -> None:
+    """One timed full-size call; appends to row['times'] and keeps the final states.
+
+    ``single_thread``: run with ``numba.set_num_threads(1)`` and record wall and CPU seconds
+    and calling-thread CPU seconds in ``row['wall1']``, ``row['cpu1']``, ``row['thread1']``
+    instead (the noise-robust cross-check).
+    """
     if not row.get("available", False):
         return
+    import numba
+
     import stabkit
 
     model, method, y0s, t_span = row["_call"]
     try:
+        if single_thread:
+            prev = numba.get_num_threads()
+            numba.set_num_threads(1)
+            try:
+                with Timer() as tm:
+                    stabkit.solve_ensemble(model, y0s, t_span, method=method)
+            finally:
+                numba.set_num_threads(prev)
+            row.setdefault("wall1", []).append(tm.wall)
+            row.setdefault("cpu1", []).append(tm.cpu)
+            row.setdefault("thread1", []).append(tm.thread)
+            return
         with Timer() as tm:
             ens = stabkit.solve_ensemble(model, y0s, t_span, method=method)
         row["times"].append(tm.wall)

@@ -208,6 +208,18 @@ def evaluate_goals(results: dict[str, Any]) -> None:
             g["measured"] = row["stabkit_speedup"]
             g["measured_median"] = row["stabkit_speedup_median"]
             g["verdict"] = "PASS" if g["measured"] >= target else "FAIL"
+            a1, s1 = row.get("thread1_per_member"), stab.get("thread1_per_member")
+            if key == ANCHOR_LORENZ and a1 and s1:
+                # Kernel quality, free of scheduling noise: one thread, its CPU seconds.
+                g["cross_check"] = a1 / s1
+                g["verdict_wall"] = g["verdict"]
+                g["verdict"] = "PASS" if g["cross_check"] >= target else "FAIL"
+                g["basis"] = "1-thread CPU time of the calling thread"
+            elif key == ANCHOR_LORENZ and stab.get("thread1"):
+                g["cross_check_note"] = (
+                    "1-thread cross-check not used: stabkit's work did not stay on the calling "
+                    f"thread (share {stab.get('thread1_share', 0):.2f}); verdict from wall time"
+                )
         row["goal"] = g
         goals.append(g)
 
@@ -233,6 +245,8 @@ def evaluate_goals(results: dict[str, Any]) -> None:
                 g["why"] = f"scipy {family} unavailable"
             else:
                 g["measured"] = min(bests) / st_best
+                meds = [c["median_s"] for c in cands if c.get("available") and c.get("median_s")]
+                g["measured_median"] = min(meds) / st["median_s"]
                 g["verdict"] = "PASS" if g["measured"] >= STIFF_GOAL else "FAIL"
             g["note"] = "against the faster of the analytic-Jacobian and finite-difference runs"
             goals.append(g)
@@ -502,16 +516,29 @@ def _goals_md(results: dict[str, Any]) -> list[str]:
     out = [
         "## Goals",
         "",
-        "| goal | measured (best-of) | measured (medians) | result |",
-        "|---|---:|---:|---|",
+        "Ratios are stabkit's speed over the other row's (throughput ratio, or time ratio for "
+        "Robertson), from the best of the timed repeats and from their medians. The numba-kernel "
+        "goal is decided on the noise-robust cross-check: both kernels run with one numba "
+        "thread, interleaved, and their best CPU seconds (of the calling thread, which does "
+        "all the work) per member are compared "
+        "(the two-thread wall-clock ratio, which also depends on how the shared machine "
+        "schedules the two threads, is shown beside it).",
+        "",
+        "| goal | measured (best-of) | measured (medians) | 1-thread CPU cross-check | result |",
+        "|---|---:|---:|---:|---|",
     ]
     for g in results.get("goals", []):
         if g["verdict"] == "n/a":
-            out.append(f"| {g['goal']} | – | – | n/a: {g.get('why', '').replace('|', '/')} |")
+            out.append(f"| {g['goal']} | – | – | – | n/a: {g.get('why', '').replace('|', '/')} |")
         else:
+            extra = ""
+            if g.get("verdict_wall") and g["verdict_wall"] != g["verdict"]:
+                extra = f" (two-thread wall ratio alone: {g['verdict_wall']})"
             out.append(
                 f"| {g['goal']} | {_fmt_ratio(g['measured'])} "
-                f"| {_fmt_ratio(g.get('measured_median'))} | **{g['verdict']}** |"
+                f"| {_fmt_ratio(g.get('measured_median'))} "
+                f"| {_fmt_ratio(g.get('cross_check')) if 'cross_check' in g else '–'} "
+                f"| **{g['verdict']}**{extra} |"
             )
     out.append("")
     return out
@@ -598,5 +625,7 @@ def summary(results: dict[str, Any]) -> str:
     lines.append("Goals:")
     for g in results.get("goals", []):
         m = _fmt_ratio(g.get("measured")) if g["verdict"] != "n/a" else g.get("why", "")
+        if "cross_check" in g:
+            m += f" (1-thread CPU: {_fmt_ratio(g['cross_check'])})"
         lines.append(f"  {g['verdict']:<5} {g['goal']}: {m}")
     return "\n".join(lines)

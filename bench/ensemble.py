@@ -346,6 +346,18 @@ def _rel_err(a: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return np.max(np.abs(a - ref) / np.maximum(np.abs(ref), 1.0), axis=-1)
 
 
+def _single_thread_anchor(row: dict[str, Any], y0s: np.ndarray, beta: float, threads: int) -> None:
+    numba.set_num_threads(1)
+    try:
+        with Timer() as tm:
+            solve_lorenz_numba(y0s, beta=beta)
+    finally:
+        numba.set_num_threads(threads)
+    row.setdefault("wall1", []).append(tm.wall)
+    row.setdefault("cpu1", []).append(tm.cpu)
+    row.setdefault("thread1", []).append(tm.thread)
+
+
 def lorenz_benchmark(args: argparse.Namespace, log: Any) -> dict[str, Any]:
     import _competitors as comp
 
@@ -380,6 +392,9 @@ def lorenz_benchmark(args: argparse.Namespace, log: Any) -> dict[str, Any]:
             row["cpu"] += c
         for row in stabkit_rows.values():
             comp.stabkit_ensemble_time(row)
+        # Noise-robust cross-check: one thread, process CPU seconds.
+        _single_thread_anchor(anchor, y0s, 0.04, args.threads)
+        comp.stabkit_ensemble_time(stabkit_rows["Dopri5"], single_thread=True)
     rows["numba_dopri5_pi"] = _finish_row(
         anchor,
         label="hand-written numba Dopri5 (PI, beta=0.04) [anchor]",
@@ -480,6 +495,12 @@ def _finish_row(raw: dict[str, Any], label: str, notes: str) -> dict[str, Any]:
         row["throughput_median"] = n / row["median_s"]
         if row.get("cpu"):
             row["cpu_per_wall"] = float(sum(row["cpu"]) / sum(times))
+        if row.get("thread1"):
+            # One-thread cross-check: valid when the work ran on the calling thread.
+            th, cpu = np.asarray(row["thread1"]), np.asarray(row["cpu1"])
+            row["thread1_share"] = float(th.sum() / cpu.sum())
+            if row["thread1_share"] >= 0.6:
+                row["thread1_per_member"] = float(th.min() / n)
     row.setdefault("available", True)
     return row
 
@@ -522,7 +543,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.torch_members = args.members
     args.torch_members = min(args.torch_members, args.members)
     if args.repeats is None:
-        args.repeats = 3 if args.quick else 5
+        args.repeats = 5 if args.quick else 7
     args.torch_repeats = 1 if args.quick else 3
     args.stiff_repeats = 3 if args.quick else 7
     args.check_members = 5 if args.quick else 20
@@ -531,7 +552,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
+    args.threads = max(1, min(args.threads, numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(args.threads)
     started = time.perf_counter()
 
     def log(msg: str) -> None:
