@@ -854,6 +854,22 @@ def test_t_eval_at_the_ends_and_counters_accumulate(robertson):
     assert int(counters[0]) == 5 + int(counters[3])  # one Jacobian per own accepted step
 
 
+@pytest.mark.parametrize("kernel", SCHEMES)
+def test_empty_span_and_oversized_first_step(linear_numpy, kernel):
+    params = linear_params(np.diag([-1.0, -2.0, -3.0]))
+    y0 = [1.0, 2.0, 3.0]
+    # t0 == t1 (an Auto handover at the very end): nothing to do, no error
+    run = run_member(linear_numpy, kernel, y0, (1.0, 1.0), params=params, t_eval=[1.0])
+    assert run.status == MemberStatus.OK and run.t_final == 1.0 and run.accepted == 0
+    np.testing.assert_array_equal(run.out_y[0], y0)
+    # a first step larger than the span is cut to the span
+    run = run_member(linear_numpy, kernel, y0, (0.0, 0.01), params=params, first_step=5.0)
+    assert run.status == MemberStatus.OK and run.t_final == 0.01
+    np.testing.assert_allclose(
+        run.y_final, np.array(y0) * np.exp(-np.array([1, 2, 3]) * 0.01), rtol=1e-5
+    )
+
+
 # --------------------------------------------------------------------------- statuses
 def test_max_steps_and_divergence(linear):
     A = matrix_with_eigenvalues(-1.0, -1e4, -1e6)

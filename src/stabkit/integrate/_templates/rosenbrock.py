@@ -603,12 +603,13 @@ def _ros_integrate(
         events(t, y, p, g_old)
     if not _ros_all_finite(f0):
         status = 3
-    if cfg[0] > 0.0:
+    h = 0.0
+    if status != 0 or not t0 < t1:
+        pass
+    elif cfg[0] > 0.0:
         h = min(cfg[0], hmax, t1 - t0)
-    elif status == 0:
-        h = _ros_initial_step(t0, t1, y, f0, p, rtol, atol, q, hmax, ytmp, ftmp, counters)
     else:
-        h = 0.0
+        h = _ros_initial_step(t0, t1, y, f0, p, rtol, atol, q, hmax, ytmp, ftmp, counters)
     have_jac = False
     fresh_f0 = True
     rejected = False
