@@ -979,18 +979,28 @@ def test_ensemble_matches_members_and_isolates_failures(robertson, kernel):
 
 
 # --------------------------------------------------------------------------- public API
-def test_through_solve_when_available():
-    solve_module = pytest.importorskip("stabkit.integrate.solve")
+@pytest.mark.parametrize(
+    ("method_name", "rtol", "atol", "bound"),
+    [("Rodas5", 1e-8, 1e-14, 1e-6), ("Rosenbrock23", 1e-7, 1e-13, 1e-4)],
+)
+def test_through_solve(robertson_reference, method_name, rtol, atol, bound):
+    pytest.importorskip("stabkit.integrate.solve")  # the public API lands separately
     import stabkit
 
-    model = robertson_model()
-    for method in (
-        stabkit.Rodas5(rtol=1e-8, atol=1e-14),
-        stabkit.Rosenbrock23(rtol=1e-7, atol=1e-13),
-    ):
-        traj = solve_module.solve(model, [1.0, 0.0, 0.0], (0.0, 1e5), method=method)
-        assert int(traj.status) == MemberStatus.OK
-        y_end = np.asarray(traj.y)[-1]
-        f, jac = robertson_f((0.04, 3e7, 1e4))
-        ref = solve_ivp(f, (0, 1e5), [1, 0, 0], method="Radau", rtol=1e-10, atol=1e-14, jac=jac)
-        assert np.max(np.abs(y_end - ref.y[:, -1]) / (1e-12 + np.abs(ref.y[:, -1]))) < 1e-5
+    method = getattr(stabkit, method_name)(rtol=rtol, atol=atol)
+    t_eval, ref = robertson_reference[1e5]
+    traj = stabkit.solve(
+        robertson_model(), [1.0, 0.0, 0.0], (0.0, 1e5), method=method, t_eval=t_eval
+    )
+    assert traj.status == "ok" and traj.member_status == MemberStatus.OK
+    assert traj.t_final == 1e5
+    big = rtol * np.abs(ref) > 10 * atol
+    assert np.max(np.abs(traj.y - ref)[big] / np.abs(ref[big])) < bound
+    assert np.all(scaled_error(traj.y, ref, rtol, atol + 1e-14) < 1e3)
+    stats = traj.stats
+    assert stats.num_steps > 0 and stats.num_jacobian_evaluations == stats.num_steps
+    assert stats.num_lu_decompositions == stats.num_steps + stats.num_rejected
+    # every accepted step when no t_eval is given; the same end state
+    steps = stabkit.solve(robertson_model(), [1.0, 0.0, 0.0], (0.0, 1e5), method=method)
+    assert steps.t.size == stats.num_steps + 1 and np.all(np.diff(steps.t) > 0)
+    np.testing.assert_array_equal(steps.y[-1], traj.y[-1])
