@@ -79,6 +79,9 @@ class Trajectory(Result):
     t_events, y_events, event_index
         Event crossings: times ``(k,)``, states ``(k, num_variables)``, and which
         event (index into the ``events`` argument) each crossing belongs to.
+    final_state
+        The state at ``t_final`` as the integrator ended, ``(num_variables,)``; empty
+        when unknown (then :attr:`y_final` falls back to the last finite row of ``y``).
     """
 
     t: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
@@ -89,10 +92,13 @@ class Trajectory(Result):
     t_events: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
     y_events: np.ndarray = dataclasses.field(default_factory=lambda: np.empty((0, 0)))
     event_index: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    final_state: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
 
     @property
     def y_final(self) -> np.ndarray:
         """The state at ``t_final``, shape ``(num_variables,)``."""
+        if self.final_state.size:
+            return self.final_state.copy()
         rows = np.flatnonzero(np.all(np.isfinite(self.y), axis=1))
         if rows.size == 0:
             return np.full(len(self.variables), np.nan)
@@ -156,6 +162,10 @@ class Ensemble(Result):
         Parameter names.
     num_steps, num_rejected
         Per-member step counts, shape ``(num_members,)``.
+    t_events, y_events, event_index
+        Event crossings per member, first ``max_events`` of each: times
+        ``(num_members, max_events)`` (NaN-padded), states
+        ``(num_members, max_events, num_variables)`` and which event (-1 padded).
 
     ``status`` is ``"ok"`` when every member succeeded and ``"partial"`` otherwise;
     ``message`` counts members by status.
@@ -174,6 +184,11 @@ class Ensemble(Result):
     num_steps: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, dtype=np.int64))
     num_rejected: np.ndarray = dataclasses.field(
         default_factory=lambda: np.empty(0, dtype=np.int64)
+    )
+    t_events: np.ndarray = dataclasses.field(default_factory=lambda: np.empty((0, 0)))
+    y_events: np.ndarray = dataclasses.field(default_factory=lambda: np.empty((0, 0, 0)))
+    event_index: np.ndarray = dataclasses.field(
+        default_factory=lambda: np.empty((0, 0), dtype=np.int64)
     )
 
     @property
@@ -211,6 +226,14 @@ class Ensemble(Result):
                 f"member index {index} out of range for an ensemble of {self.num_members}"
             )
         status = MemberStatus(int(self.member_status[index]))
+        events: dict[str, np.ndarray] = {}
+        if self.event_index.shape[0] == self.num_members:
+            keep = self.event_index[index] >= 0
+            events = {
+                "t_events": self.t_events[index][keep].copy(),
+                "y_events": self.y_events[index][keep].copy(),
+                "event_index": self.event_index[index][keep].copy(),
+            }
         return Trajectory(
             status="ok" if status.is_success else status.label,
             message=_status_message(status, float(self.t_final[index])),
@@ -226,6 +249,7 @@ class Ensemble(Result):
             variables=self.variables,
             member_status=status,
             t_final=float(self.t_final[index]),
+            **events,
         )
 
     def to_frame(self) -> pd.DataFrame:
