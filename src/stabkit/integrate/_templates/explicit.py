@@ -327,7 +327,7 @@ else:
 @_erk_ijit
 def _erk_dopri5_step(t, h, y, p, K, yt, ynew, rtol, atol):
     """One Dormand-Prince step: stages K[1..6], y_new, and the RMS error (6 rhs)."""
-    n = y.shape[0]
+    n = NUM_VARIABLES  # a compile-time constant: small loops unroll
     for i in range(n):
         yt[i] = y[i] + h * (_ERK_DP_A21 * K[0, i])
     rhs(t + _ERK_DP_C2 * h, yt, p, K[1])
@@ -382,7 +382,7 @@ def _erk_dopri5_step(t, h, y, p, K, yt, ynew, rtol, atol):
 @_erk_ijit
 def _erk_tsit5_step(t, h, y, p, K, yt, ynew, rtol, atol):
     """One Tsitouras step: stages K[1..6], y_new, and the RMS error (6 rhs)."""
-    n = y.shape[0]
+    n = NUM_VARIABLES  # a compile-time constant: small loops unroll
     for i in range(n):
         yt[i] = y[i] + h * (_ERK_TS_A21 * K[0, i])
     rhs(t + _ERK_TS_C2 * h, yt, p, K[1])
@@ -443,7 +443,7 @@ def _erk_dop853_step(t, h, y, p, K, yt, ynew, rtol, atol):
     The error is Hairer's blend of the 5th- and 3rd-order estimates,
     ``|h| err5^2 / sqrt(n (err5^2 + 0.01 err3^2))``.
     """
-    n = y.shape[0]
+    n = NUM_VARIABLES  # a compile-time constant: small loops unroll
     for i in range(n):
         yt[i] = y[i] + h * (_ERK_D8_A21 * K[0, i])
     rhs(t + _ERK_D8_C2 * h, yt, p, K[1])
@@ -563,7 +563,7 @@ def _erk_rk4_step(t, h, y, p, K, yt, ynew, rtol, atol):
 
     Returns 0.0, or infinity when y_new or a stage is not finite.
     """
-    n = y.shape[0]
+    n = NUM_VARIABLES  # a compile-time constant: small loops unroll
     half = 0.5 * h
     for i in range(n):
         yt[i] = y[i] + half * K[0, i]
