@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import hashlib
 import json
 import math
@@ -249,13 +250,13 @@ class Model:
             data["default_params"] = [repr(float(v)) for v in self.default_params]
         return data
 
-    @property
+    @functools.cached_property  # immutable: computed once (sympy printing is slow)
     def content_hash(self) -> str:
         """SHA-256 (hex, 16 chars) of everything that defines the model, defaults included."""
         blob = json.dumps(self._canonical(values=True), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
-    @property
+    @functools.cached_property
     def kernel_hash(self) -> str:
         """Hash of what compiled kernels depend on (equations, names, kind; not defaults)."""
         blob = json.dumps(self._canonical(values=False), sort_keys=True).encode()
