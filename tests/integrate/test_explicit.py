@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
 from stabkit.integrate.methods import DOP853, RK4, Auto, Dopri5, Tsit5
-from stabkit.integrate.solve import solve
+from stabkit.integrate.solve import solve, solve_ensemble
 from stabkit.integrate.trajectory import MemberStatus
 from stabkit.model.codegen import compile_model
 from stabkit.model.model import Model
@@ -412,3 +412,82 @@ def test_auto_stays_explicit_on_a_nonstiff_problem(lorenz, nonstiff):
     plain = solve(lorenz, t_span=(0.0, 2.0), method=SCHEMES[nonstiff](), backend="numpy")
     assert auto.stats.extra["num_stiff_switches"] == 0
     np.testing.assert_array_equal(auto.y, plain.y)
+
+
+def test_explicit_member_stops_with_status_stiff_when_asked_to_detect(van_der_pol):
+    """cfg[9] = 1: the Dopri5 member itself stops (internal status 8) once h |lambda| > 3.25."""
+    kernel = compile_model(van_der_pol, backend="numpy").kernel("dopri5_member")
+    cfg = np.zeros(16)
+    cfg[1:8] = (np.inf, 0.9, 0.2, 10.0, 0.04, 1e100, 1e6)
+    cfg[9], cfg[10] = 1.0, 15.0
+    counters = np.zeros(16, dtype=np.int64)
+    t_final, y_final, _, _ = kernel(
+        np.array([2.0, 0.0]),
+        np.array([1000.0]),
+        0.0,
+        3000.0,
+        np.zeros(0),
+        np.full(2, 1e-6),
+        np.full(2, 1e-9),
+        cfg,
+        np.zeros(0),
+        np.zeros(0, np.int64),
+        np.zeros(0, np.int64),
+        np.zeros((0, 2)),
+        np.zeros(0),
+        np.zeros((0, 2)),
+        np.zeros(0, np.int64),
+        counters,
+        0,
+        np.zeros(1),
+        np.zeros((1, 2)),
+    )
+    assert counters[6] == 8 and 0.0 < t_final < 3000.0
+    assert counters[0] >= 15 and np.all(np.isfinite(y_final))
+    cfg[9] = 0.0  # without detection the same member plods on (and runs out of steps)
+    cfg[7] = 10 * counters[0]
+    counters[:] = 0
+    kernel(
+        np.array([2.0, 0.0]),
+        np.array([1000.0]),
+        0.0,
+        3000.0,
+        np.zeros(0),
+        np.full(2, 1e-6),
+        np.full(2, 1e-9),
+        cfg,
+        np.zeros(0),
+        np.zeros(0, np.int64),
+        np.zeros(0, np.int64),
+        np.zeros((0, 2)),
+        np.zeros(0),
+        np.zeros((0, 2)),
+        np.zeros(0, np.int64),
+        counters,
+        0,
+        np.zeros(1),
+        np.zeros((1, 2)),
+    )
+    assert counters[6] == MemberStatus.MAX_STEPS
+
+
+def test_auto_ensemble_switches_member_by_member(van_der_pol):
+    ens = solve_ensemble(
+        van_der_pol,
+        [[2.0, 0.0], [1.0, 0.0]],
+        (0.0, 300.0),
+        method=Auto(rtol=1e-6, atol=1e-9),
+        params={"mu": [1000.0, 1.0]},
+        backend="numpy",
+    )
+    assert ens.status == "ok"
+    assert ens.stats.extra["num_stiff_switches"] == 1  # only the stiff member switched
+    one = solve(
+        van_der_pol,
+        [1.0, 0.0],
+        (0.0, 300.0),
+        method=Dopri5(rtol=1e-6, atol=1e-9),
+        t_eval=[0.0, 300.0],
+        backend="numpy",
+    )
+    np.testing.assert_array_equal(ens.y[1], one.y)  # the nonstiff member is plain Dopri5

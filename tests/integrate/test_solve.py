@@ -203,3 +203,12 @@ def test_rk4_ignores_tolerances_but_honours_divergence(quadratic):
     assert traj.member_status is MemberStatus.DIVERGED
     assert 0.99 < traj.t_final < 1.01  # the exact solution blows up at t = 1
     assert traj.stats.num_rejected == 0 and traj.stats.num_steps == round(traj.t_final / 1e-3)
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_every_step_is_kept_beyond_the_first_buffer(harmonic, backend):
+    """save_all starts with room for 256 rows and doubles it as needed."""
+    traj = solve(harmonic, t_span=(0.0, 1.0), method=Dopri5(max_step=1e-3), backend=backend)
+    assert traj.t.size == traj.stats.num_steps + 1 >= 1001
+    assert traj.t[0] == 0.0 and traj.t[-1] == 1.0 and np.all(np.diff(traj.t) > 0)
+    np.testing.assert_allclose(traj["x"], np.cos(traj.t), atol=1e-9)

@@ -685,9 +685,9 @@ def solve_ensemble(
     Examples
     --------
     >>> import numpy as np
-    >>> from stabkit import Model, solve_ensemble
+    >>> from stabkit import Dopri5, Model, solve_ensemble
     >>> grow = Model.from_equations({"x": "x^2"}, variables={"x": 1.0})
-    >>> ens = solve_ensemble(grow, [[-1.0], [0.5], [2.0]], (0.0, 1.0))
+    >>> ens = solve_ensemble(grow, [[-1.0], [0.5], [2.0]], (0.0, 1.0), method=Dopri5())
     >>> ens.status, ens.status_counts()["ok"]
     ('partial', 2)
     >>> bool(np.isclose(ens.y[1, -1, 0], 0.5 / (1 - 0.5), rtol=1e-5))
