@@ -410,48 +410,46 @@ def lorenz_benchmark(args: argparse.Namespace, log: Any) -> dict[str, Any]:
             row, label=f"stabkit {name}", notes=row.pop("notes", "")
         )
 
-    log(f"[lorenz] scipy RK45 loop, {min(args.scipy_members, members)} members")
-    rows["scipy_rk45"] = _finish_row(
-        comp.scipy_loop(y0s[: args.scipy_members], LORENZ_TSPAN, LORENZ_RTOL, LORENZ_ATOL),
-        label="scipy solve_ivp RK45, Python loop",
-        notes="",
+    # Competitors, each bracketed by anchor runs: their ratio to the anchor is taken against
+    # anchor timings from the same minutes, which corrects for slow drifts of the load.
+    def bracketed(key: str, label: str, run: Any) -> None:
+        before = _timed(lambda: solve_lorenz_numba(y0s), args.anchor_bracket)[0]
+        row = run()
+        after = _timed(lambda: solve_lorenz_numba(y0s), args.anchor_bracket)[0]
+        row["local_anchor_times"] = before + after
+        rows[key] = _finish_row(row, label=label, notes="")
+
+    n_sp = min(args.scipy_members, members)
+    log(f"[lorenz] scipy RK45 loop, {n_sp} members")
+    bracketed(
+        "scipy_rk45",
+        "scipy solve_ivp RK45, Python loop",
+        lambda: comp.scipy_loop(y0s[:n_sp], LORENZ_TSPAN, LORENZ_RTOL, LORENZ_ATOL),
     )
-    log(f"[lorenz] torchdiffeq dopri5, batch {min(args.torch_members, members)}")
-    rows["torchdiffeq"] = _finish_row(
-        comp.torchdiffeq_batch(
-            y0s[: args.torch_members],
-            LORENZ_TSPAN,
-            LORENZ_RTOL,
-            LORENZ_ATOL,
-            repeats=args.torch_repeats,
-            threads=args.threads,
-            strict=False,
-            budget_s=args.budget,
-        ),
-        label="torchdiffeq odeint dopri5, one batch",
-        notes="",
-    )
-    if args.torch_strict:
-        log("[lorenz] torchdiffeq dopri5, per-member norm")
-        rows["torchdiffeq_strict"] = _finish_row(
-            comp.torchdiffeq_batch(
+    for strict in (False, True) if args.torch_strict else (False,):
+        log(f"[lorenz] torchdiffeq dopri5, batch {args.torch_members}, strict norm={strict}")
+        bracketed(
+            "torchdiffeq_strict" if strict else "torchdiffeq",
+            "torchdiffeq odeint dopri5, one batch"
+            + (", max over members of RMS norm" if strict else ""),
+            lambda strict=strict: comp.torchdiffeq_batch(
                 y0s[: args.torch_members],
                 LORENZ_TSPAN,
                 LORENZ_RTOL,
                 LORENZ_ATOL,
-                repeats=1,
+                repeats=1 if strict else args.torch_repeats,
                 threads=args.threads,
-                strict=True,
+                strict=strict,
                 budget_s=args.budget,
             ),
-            label="torchdiffeq odeint dopri5, one batch, max over members of RMS norm",
-            notes="",
         )
     log(f"[lorenz] diffrax Dopri5 jit(vmap), {members} members")
-    rows["diffrax"] = _finish_row(
-        comp.diffrax_vmap(y0s, LORENZ_TSPAN, LORENZ_RTOL, LORENZ_ATOL, repeats=args.repeats),
-        label="diffrax Dopri5 + PIDController, jax.jit(jax.vmap)",
-        notes="",
+    bracketed(
+        "diffrax",
+        "diffrax Dopri5 + PIDController, jax.jit(jax.vmap)",
+        lambda: comp.diffrax_vmap(
+            y0s, LORENZ_TSPAN, LORENZ_RTOL, LORENZ_ATOL, repeats=args.repeats
+        ),
     )
 
     # Accuracy: anchor on t = 1 against DOP853 1e-12 (and at the benchmark's t = 10, report).
@@ -544,7 +542,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.torch_members = min(args.torch_members, args.members)
     if args.repeats is None:
         args.repeats = 5 if args.quick else 7
-    args.torch_repeats = 1 if args.quick else 3
+    args.torch_repeats = 2 if args.quick else 3
+    args.anchor_bracket = 2
     args.stiff_repeats = 3 if args.quick else 7
     args.check_members = 5 if args.quick else 20
     return args
