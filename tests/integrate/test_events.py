@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from stabkit.errors import InputError
-from stabkit.integrate.methods import DOP853, RK4, Dopri5, Event, Tsit5
+from stabkit.integrate.methods import DOP853, RK4, Auto, Dopri5, Event, Tsit5
 from stabkit.integrate.solve import solve, solve_ensemble
 from stabkit.integrate.trajectory import MemberStatus
 from stabkit.model.model import Model
@@ -189,3 +189,32 @@ def test_events_on_python_function_models_are_refused():
     model = Model.from_function(lambda t, y, p, out: None, variables={"x": 1.0})
     with pytest.raises(InputError, match="needs event functions"):
         solve(model, events=[Event("x")], backend="numpy")
+
+
+def test_events_continue_across_the_auto_switch(van_der_pol):
+    """Van der Pol at mu = 100: Auto goes stiff early; the crossings come from both schemes."""
+    from scipy.integrate import solve_ivp
+
+    from .conftest import van_der_pol_rhs
+
+    traj = solve(
+        van_der_pol,
+        t_span=(0.0, 400.0),
+        method=Auto(rtol=1e-8, atol=1e-10),
+        params={"mu": 100.0},
+        events=[Event("x")],
+        backend="numpy",
+    )
+    assert traj.stats.extra["num_stiff_switches"] == 1
+    ref = solve_ivp(
+        lambda t, u: van_der_pol_rhs(t, u, 100.0),
+        (0.0, 400.0),
+        [2.0, 0.0],
+        "Radau",
+        rtol=1e-8,
+        atol=1e-8,
+        jac=lambda t, u: [[0.0, 1.0], [-200.0 * u[0] * u[1] - 1.0, 100.0 * (1.0 - u[0] ** 2)]],
+        events=lambda t, u: u[0],
+    )
+    np.testing.assert_allclose(traj.t_events, ref.t_events[0], atol=1e-4)
+    assert np.all(np.diff(traj.t) > 0)  # saved steps of both schemes, once each
