@@ -27,6 +27,7 @@ import hashlib
 import importlib.util
 import itertools
 import logging
+import math
 import os
 import sys
 import tempfile
@@ -37,6 +38,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
 import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
@@ -60,6 +62,55 @@ _LOCK = threading.Lock()
 _LOADED: dict[str, CompiledModel] = {}
 _FUNCTION_REGISTRY: dict[str, Callable[..., Any]] = {}
 _COUNTER = itertools.count()
+
+
+class _NumpyMath:
+    """Stand-in for :mod:`math` in the plain-Python backend.
+
+    numba (``error_model='numpy'``) returns NaN or infinity where :mod:`math` raises
+    (``sqrt(-1)``, ``log(0)``, ``exp(1000)``); numpy's functions do the same, so the
+    reference backend agrees with the compiled one on such inputs too.
+    """
+
+    pi = math.pi
+    e = math.e
+    inf = math.inf
+    nan = math.nan
+    sqrt = staticmethod(np.sqrt)
+    exp = staticmethod(np.exp)
+    expm1 = staticmethod(np.expm1)
+    log = staticmethod(np.log)
+    log10 = staticmethod(np.log10)
+    log2 = staticmethod(np.log2)
+    log1p = staticmethod(np.log1p)
+    sin = staticmethod(np.sin)
+    cos = staticmethod(np.cos)
+    tan = staticmethod(np.tan)
+    asin = staticmethod(np.arcsin)
+    acos = staticmethod(np.arccos)
+    atan = staticmethod(np.arctan)
+    atan2 = staticmethod(np.arctan2)
+    sinh = staticmethod(np.sinh)
+    cosh = staticmethod(np.cosh)
+    tanh = staticmethod(np.tanh)
+    asinh = staticmethod(np.arcsinh)
+    acosh = staticmethod(np.arccosh)
+    atanh = staticmethod(np.arctanh)
+    floor = staticmethod(np.floor)
+    ceil = staticmethod(np.ceil)
+    fabs = staticmethod(np.fabs)
+    copysign = staticmethod(np.copysign)
+    hypot = staticmethod(np.hypot)
+    isfinite = staticmethod(np.isfinite)
+    isnan = staticmethod(np.isnan)
+    isinf = staticmethod(np.isinf)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(math, name)
+
+
+#: The ``math`` module as seen by plain-Python kernel modules.
+NUMPY_MATH = _NumpyMath()
 
 
 def cache_dir() -> Path:
@@ -284,8 +335,8 @@ def _header(backend: str, cache: bool) -> str:
             "NUMBA = True\n"
         )
     return (
-        "import math\n"
         "import numpy as np\n\n"
+        "from stabkit.model.codegen import NUMPY_MATH as math\n\n"
         "prange = range\n\n\n"
         "def _jit(fn):\n    return fn\n\n\n"
         "_pjit = _jit\n"
@@ -488,6 +539,7 @@ def _import_file(path: Path, module_name: str) -> ModuleType:
 
 def _templates_hash() -> str:
     h = hashlib.sha256()
+    h.update(Path(__file__).read_bytes())  # the generator itself
     for path in _template_files():
         h.update(path.name.encode())
         h.update(path.read_bytes())
