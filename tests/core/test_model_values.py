@@ -78,3 +78,17 @@ def test_kind_parse_suggests():
     assert ModelKind.parse("ODE") is ModelKind.ODE
     with pytest.raises(ModelError, match="did you mean 'map'"):
         ModelKind.parse("mapp")
+
+
+def test_function_models_from_closures_with_different_constants_differ():
+    def make(k):
+        def rhs(t, y, p, out):
+            out[0] = -k * y[0]
+
+        return rhs
+
+    a = Model.from_function(make(1.0), variables={"x": 1.0})
+    b = Model.from_function(make(2.0), variables={"x": 1.0})
+    c = Model.from_function(make(1.0), variables={"x": 1.0})
+    assert a != b
+    assert a == c

@@ -49,6 +49,12 @@ def _fingerprint(*fns: Callable[..., Any] | None) -> str:
         if code is not None:
             h.update(code.co_code)
             h.update(repr(code.co_consts).encode())
+        for cell in getattr(target, "__closure__", None) or ():
+            # closures that differ only in captured values are different models
+            try:
+                h.update(repr(cell.cell_contents).encode())
+            except ValueError:  # empty cell
+                h.update(b"<empty>")
     return h.hexdigest()[:24]
 
 
