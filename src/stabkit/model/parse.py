@@ -296,7 +296,7 @@ class _Parser:
     # ---- guarded construction
     def build(self, offset: int, what: str, fn: Callable[..., Any], *args: Any) -> sympy.Expr:
         try:
-            result = fn(*args)
+            result = _settle(fn(*args))
         except ModelError:
             raise
         except RecursionError:
@@ -340,7 +340,9 @@ class _Parser:
             )
         if base is sympy.E:
             return self.exp(exponent, offset)
-        return self.build(offset, "the power", sympy.Pow, base, exponent)
+        result = self.build(offset, "the power", sympy.Pow, base, exponent)
+        self.check_deep(result, offset, "the power")
+        return result
 
     def exp(self, argument: sympy.Expr, offset: int) -> sympy.Expr:
         for term in sympy.Add.make_args(argument):
@@ -361,6 +363,9 @@ class _Parser:
     def parse(self) -> sympy.Expr:
         if self.peek().kind == "end":
             raise self.error("empty expression", 0, "write a right-hand side such as -k*x")
+        for token in self.tokens:  # "A + B -> C" is a reaction, whatever its names
+            if token.text == "->":
+                raise self.unexpected(token, after_operand=True)
         expr = self.expression()
         token = self.peek()
         if token.kind != "end":
@@ -558,10 +563,19 @@ class _Parser:
             inverse = self.build(offset, what, sympy.Pow, denominator, _NEG_ONE)
             return self.multiply([xn, inverse], offset)
         result = self.build(offset, what, spec.build, *args)
+        if name in ("min", "max"):
+            result = self.build(offset, what, _settle_min_max, result)
         if name in ("abs", "sign") and result.has(sympy.re, sympy.im, sympy.conjugate):
             # every symbol of a model is real: re(z) = z, im(z) = 0
             result = self.build(offset, what, _real_parts, result)
+        self.check_deep(result, offset, what)
         return result
+
+    def check_deep(self, result: sympy.Expr, offset: int, what: str) -> None:
+        """Complex or infinite values anywhere in a power or function value."""
+        for bad in (sympy.I, *_BAD_VALUES):  # e.g. log(x, -2) = log(x)/(log(2) + I*pi)
+            if result.has(bad):
+                self.check_numbers(bad, offset, what)
 
     def delay(self, token: _Token, args: list[sympy.Expr]) -> sympy.Expr:
         name = token.text
@@ -581,6 +595,37 @@ class _Parser:
         term = sympy.Function(name)(args[0])
         self.delay_terms.append(DelayTerm(name, args[0], term, token.offset + 1))
         return term
+
+
+def _settle(expr: sympy.Basic) -> sympy.Basic:
+    """Rebuild the top node until sympy is done with it.
+
+    sympy sometimes returns a node that evaluates further when rebuilt, e.g.
+    ``abs(-abs(x))`` gives ``Abs(Abs(x))`` and ``(2^(-3/2))^(-3/2)`` gives
+    ``2*sqrt(2)*2^(3/4)``; the parser returns the settled form, so that parsing its
+    printed text gives the same expression.
+    """
+    for _ in range(4):
+        if not (expr.is_Mul or expr.is_Pow or isinstance(expr, sympy.Function)):
+            break
+        again = expr.func(*expr.args)
+        if again == expr:
+            break
+        expr = again
+    return expr
+
+
+def _settle_min_max(expr: sympy.Expr) -> sympy.Expr:
+    """Evaluate what sympy left unevaluated: min(max(x, 0), max(x, 1)) has Min(0, 1)."""
+    for _ in range(8):
+        settled = expr.replace(
+            lambda e: isinstance(e, (sympy.Min, sympy.Max)) and all(a.is_number for a in e.args),
+            lambda e: e.func(*e.args),
+        )
+        if settled == expr:
+            break
+        expr = settled
+    return expr
 
 
 def _real_parts(expr: sympy.Expr) -> sympy.Expr:
@@ -612,10 +657,9 @@ def _top_levels(expr: sympy.Basic) -> Iterator[sympy.Basic]:
 
 
 def _is_double(value: sympy.Float) -> bool:
+    """True when ``value`` is exactly an IEEE double (so ``repr`` writes it exactly)."""
     as_float = float(value)
-    if math.isinf(as_float):
-        return False
-    return as_float != 0.0 or value == 0
+    return math.isfinite(as_float) and sympy.Float(as_float) == value
 
 
 def _float_text(value: sympy.Float) -> str:
