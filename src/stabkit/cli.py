@@ -192,7 +192,12 @@ def _load_model(spec: str) -> Model:
 
 def _expr(expr: Any) -> str:
     """A sympy expression as the model language writes it (``^`` for powers)."""
-    return str(expr).replace("**", "^")
+    from stabkit.model.parse import to_text
+
+    try:
+        return to_text(expr)
+    except StabkitError:  # something the language cannot spell: sympy's own text
+        return str(expr).replace("**", "^")
 
 
 def _number(value: float) -> str:
@@ -228,9 +233,9 @@ def _cmd_info(args: argparse.Namespace, console: Console) -> int:
         highlight=False,
     )
     if model.citation:
-        console.print(f"citation: {model.citation}", markup=False, highlight=False)
+        console.print(f"citation: {model.citation}", markup=False, soft_wrap=True)
     if model.description:
-        console.print(model.description, markup=False, highlight=False)
+        console.print(model.description, markup=False, soft_wrap=True)
 
     def table(title: str, *columns: str) -> Table:
         console.print()
@@ -414,12 +419,11 @@ def _cmd_demo(args: argparse.Namespace, console: Console) -> int:
     console.print(
         f"stabkit {_version()} demo ({'quick' if args.quick else 'full'}) -> {args.out}/",
         highlight=False,
+        soft_wrap=True,
     )
     status = console.status("")
-    position = {"i": 0}
 
     def start(section: DemoSection) -> None:
-        position["i"] += 1
         status.update(f"{section.title} ...")
 
     def finish(section: DemoSection, report: ReportSection) -> None:
@@ -432,6 +436,7 @@ def _cmd_demo(args: argparse.Namespace, console: Console) -> int:
         console.print(
             f"  [{colour}]{report.status:>7}[/{colour}]  {section.title}  [dim]{timing}[/dim]",
             highlight=False,
+            soft_wrap=True,
         )
         if report.status == "error":
             console.print(f"           {report.text.splitlines()[-1]}", style="red", markup=False)
@@ -446,9 +451,12 @@ def _cmd_demo(args: argparse.Namespace, console: Console) -> int:
             raise_errors=bool(getattr(args, "debug", False)),
         )
     figures = sum(len(s.figures) for s in report.sections)
+    compile_time = sum(s.compile_time or 0.0 for s in report.sections)
     console.print(
-        f"wrote {report.index} and {figures} figures in {report.total_time:.1f} s",
+        f"wrote {report.index} and {figures} figures in {report.total_time:.1f} s "
+        f"(compiling kernels: {compile_time:.1f} s; they are cached for the next run)",
         highlight=False,
+        soft_wrap=True,
     )
     return 0 if report.ok else 1
 

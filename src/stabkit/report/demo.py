@@ -305,9 +305,28 @@ def _robertson(ctx: DemoContext) -> ReportSection:
     )
 
 
+def _blow_up_times(ax: Any, ens: Ensemble, y0: np.ndarray, t_end: float) -> None:
+    from stabkit.integrate.trajectory import MemberStatus
+    from stabkit.report.figures import STATUS_COLORS
+
+    for ok, label, colour, marker in (
+        (True, "finished", STATUS_COLORS[MemberStatus.OK], "o"),
+        (False, "diverged", STATUS_COLORS[MemberStatus.DIVERGED], "x"),
+    ):
+        sel = ens.ok_mask == ok
+        ax.scatter(y0[sel], ens.t_final[sel], marker=marker, s=18, color=colour, label=label)
+    grid = np.linspace(1 / t_end, y0.max(), 200)
+    ax.plot(grid, 1 / grid, color="#555555", linestyle=":", label="exact blow-up time 1/y0")
+    ax.set_xlabel("y0")
+    ax.set_ylabel("t where the member stopped")
+    ax.set_title("Each member stops on its own")
+    ax.legend(loc="upper right")
+
+
 def _blow_up(ctx: DemoContext) -> ReportSection:
     import stabkit
-    from stabkit.report.figures import new_figure, plot_ensemble_final_states, plot_time_series
+    from stabkit.report._style import style
+    from stabkit.report.figures import new_figure, plot_time_series
 
     model = stabkit.Model.from_equations(
         {"y": "y^2"}, variables={"y": 0.1}, name="quadratic_blow_up"
@@ -322,15 +341,18 @@ def _blow_up(ctx: DemoContext) -> ReportSection:
     failed = ~ens.ok_mask
     exact = 1.0 / y0s[:, 0]
     error = np.abs(ens.t_final[failed] - exact[failed]) if failed.any() else np.zeros(0)
-    fig, axes = new_figure(1, 2, figsize=(10.0, 3.9))
+    fig, axes = new_figure(1, 2, figsize=(11.0, 4.0))
     plot_time_series(
         ens, ax=axes[0], max_members=num_members, logy=True, title="y(t) of all members"
     )
-    plot_ensemble_final_states(ens, ax=axes[1], title="Where each member ended")
+    with style():
+        axes[0].legend(loc="upper left")  # inside: the upper left corner is empty here
+        _blow_up_times(axes[1], ens, y0s[:, 0], t_end)
     fig_ts = ctx.save(
         fig,
         "blow_up_members",
-        "Members with y0 > 1/5 blow up before t = 5 (red, stopped at the x); the others finish.",
+        "Members with y0 > 1/5 blow up before t = 5 (red, dashed, stopped at the x) at "
+        "t = 1/y0; the others finish.",
     )
     wall, compile_ = _times(ens)
     return ReportSection(

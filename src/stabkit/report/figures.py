@@ -227,7 +227,8 @@ def plot_time_series(
             title = _default_title(result, drawn, "time series")
         ax.set_title(title)
         if len(names) > 1 or len(counts) > 1 or not _status_of(result, drawn[0]).is_success:
-            ax.legend(loc="best")
+            # beside the axes: time series fill their box, a legend inside hides data
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     return ax
 
 
@@ -389,7 +390,8 @@ def plot_ensemble_final_states(
         raise InputError("plot_ensemble_final_states: the ensemble has no variables")
     final = ensemble.y_final
     initial = np.asarray(ensemble.y0, dtype=float)
-    if num_vars == 1 and y is None:
+    one_variable = num_vars == 1 and y is None
+    if one_variable:
         name = ensemble.variables[0] if x is None else x
         col = _variable_index(ensemble, name, "x")
         px, py = initial[:, col], final[:, col]
@@ -426,7 +428,8 @@ def plot_ensemble_final_states(
                 },
             )
             limits = _limits(
-                np.concatenate([px[ok], ix if show_initial else px[:0]]),
+                # one variable: x is the initial value, known for every member
+                px if one_variable else np.concatenate([px[ok], ix if show_initial else px[:0]]),
                 np.concatenate([py[ok], iy if show_initial else py[:0]]),
             )
         for code in np.unique(codes[~ok]):
