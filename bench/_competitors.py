@@ -121,9 +121,10 @@ def torchdiffeq_batch(
                 )
             return ys[-1].numpy().copy(), nfev[0]
 
-        # Probe with a small batch to keep a slow configuration inside the time budget.
+        # Probe with a smaller batch to keep a slow configuration inside the time budget
+        # (linear extrapolation over-estimates: small batches are overhead-bound).
         members = len(y0s)
-        probe = min(members, 100)
+        probe = min(members, 1000)
         start = time.perf_counter()
         solve(y0s[:probe])
         probe_s = time.perf_counter() - start
@@ -132,6 +133,11 @@ def torchdiffeq_batch(
         if projected > budget_s:
             members = max(probe, int(members * budget_s / projected))
             note_subset = f"batch cut to {members} members to fit the time budget; "
+        if repeats > 1:
+            # Untimed full-size call first: the first large allocations of a process are
+            # slower (malloc's mmap threshold adapts after them), a one-off cost.
+            solve(y0s[:members])
+            note_subset += "first full-size call untimed (warm-up); "
         times, cpus = [], []
         yf = None
         evals = 0

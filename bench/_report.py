@@ -504,8 +504,9 @@ def _env_md(results: dict[str, Any]) -> list[str]:
         f"| date | {env['date']} |",
         f"| CPU | {env['cpu_model']} ({env['machine']}), nproc={env['nproc']}, "
         f"affinity={env['affinity']} |",
-        f"| load average at the end (1/5/15 min) | "
-        f"{', '.join(f'{x:.2f}' for x in env['loadavg_end'])} |",
+        f"| load average at start / end (1 min) | "
+        f"{results.get('loadavg_start', [float('nan')])[0]:.2f} / {env['loadavg_end'][0]:.2f} "
+        "(includes this benchmark's own threads) |",
         f"| python | {env['python']} |",
         f"| versions | numpy {v['numpy']}, scipy {v['scipy']}, numba {v['numba']}, "
         f"torch {v['torch']}, torchdiffeq {v['torchdiffeq']}, jax {v['jax']}, "
@@ -522,6 +523,25 @@ def _env_md(results: dict[str, Any]) -> list[str]:
         f"| environment | {envvars} |",
         "",
     ]
+
+
+def contention(results: dict[str, Any]) -> str | None:
+    """A warning when the anchor did not get its threads' worth of CPU (busy machine)."""
+    env = results.get("environment", {})
+    anchor = results.get("lorenz", {}).get("rows", {}).get(ANCHOR_LORENZ, {})
+    threads = env.get("numba_threads") or 1
+    cpw = anchor.get("cpu_per_wall")
+    if cpw is None or threads < 2 or cpw >= 0.8 * threads:
+        return None
+    return (
+        f"**The machine was busy during this run**: the two-thread numba anchor kept only "
+        f"{cpw:.2f} of its {threads} threads' worth of CPU busy (CPU/wall). Other processes "
+        "take a larger share from multi-threaded rows than from single-threaded ones, so "
+        "ratios between rows with different thread counts (stabkit vs scipy, torchdiffeq, "
+        "diffrax) are pulled down or up by the load; ratios between the numba kernel and "
+        "stabkit (same threads, interleaved) are not. Rerun on a quiet machine for the "
+        "cross-library goals."
+    )
 
 
 def _goals_md(results: dict[str, Any]) -> list[str]:
@@ -610,6 +630,9 @@ def markdown(results: dict[str, Any]) -> str:
         "",
     ]
     out += _env_md(results)
+    warn = contention(results)
+    if warn:
+        out += [f"> {warn}", ""]
     out += _goals_md(results)
     out += _lorenz_md(results)
     out += _robertson_md(results)
@@ -638,6 +661,9 @@ def summary(results: dict[str, Any]) -> str:
                 )
             else:
                 lines.append(f"  {r['label']:<50} unavailable: {r.get('reason')}")
+    warn = contention(results)
+    if warn:
+        lines.append("WARNING: " + warn.replace("**", ""))
     lines.append("Goals:")
     for g in results.get("goals", []):
         m = _fmt_ratio(g.get("measured")) if g["verdict"] != "n/a" else g.get("why", "")

@@ -561,6 +561,7 @@ def main(argv: list[str] | None = None) -> int:
     import _report
 
     results: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}}
+    results["loadavg_start"] = list(os.getloadavg())
     results["lorenz"] = lorenz_benchmark(args, log)
     if not args.skip_stiff:
         results["robertson"] = robertson_benchmark(args, log)
