@@ -315,7 +315,8 @@ def stabkit_ensemble_prepare(
             "compile_time": compile_time,
             "first_call_s": first,
             "notes": notes
-            + "compile time (stats.compile_time of a 16-member warm-up call) excluded",
+            + "compile time (stats.compile_time of a 16-member warm-up call) excluded; "
+            "stabkit caches compiled kernels on disk, so it is near zero when the cache is warm",
             "_call": (model, method, y0s[:members], t_span),
         }
     except Exception as exc:
@@ -361,6 +362,13 @@ def stabkit_ensemble_time(row: dict[str, Any], single_thread: bool = False) -> N
             val = getattr(ens, attr, None)
             if val is not None and np.size(val):
                 row[key] = float(np.mean(val))
+        stats = getattr(ens, "stats", None)
+        nfev = getattr(stats, "num_rhs_evaluations", None)
+        if nfev:
+            row["nfev_mean"] = float(nfev) / len(y0s)
+        inner = getattr(stats, "wall_time", None)
+        if inner:
+            row.setdefault("stats_wall_time", []).append(float(inner))
     except Exception as exc:
         row.update(_unavailable(exc))
 

@@ -171,7 +171,9 @@ def _fmt_ratio(x: float | None) -> str:
         return f"{x:,.0f}x"
     if x >= 10:
         return f"{x:.1f}x"
-    return f"{x:.2f}x"
+    if x >= 0.1:
+        return f"{x:.2f}x"
+    return f"{x:.2g}x"
 
 
 def evaluate_goals(results: dict[str, Any]) -> None:
@@ -334,6 +336,14 @@ def _steps(row: dict[str, Any]) -> str:
     return f"{acc:.1f} + {rej:.1f}" if rej is not None else f"{acc:.1f}"
 
 
+def _notes(r: dict[str, Any]) -> str:
+    notes = str(r.get("notes", ""))
+    inner = r.get("stats_wall_time")
+    if inner:
+        notes += f"; stabkit's own stats.wall_time: best {min(inner):.4g} s"
+    return notes
+
+
 def _lorenz_md(results: dict[str, Any]) -> list[str]:
     lor = results["lorenz"]
     rows = lor["rows"]
@@ -408,7 +418,7 @@ def _lorenz_md(results: dict[str, Any]) -> list[str]:
             f"| {_fmt_num(r.get('cpu_per_wall'), 2)} "
             f"| {_fmt_s(r.get('compile_time'))} "
             f"| {r.get('ok', '?')}/{r['members']} | {nfev_s} | "
-            f"{str(r.get('notes', '')).replace('|', '/')} |"
+            f"{_notes(r).replace('|', '/')} |"
         )
     out += ["", "</details>", ""]
 
