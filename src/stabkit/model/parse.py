@@ -370,7 +370,9 @@ class _Parser:
         token = self.peek()
         if token.kind != "end":
             raise self.unexpected(token, after_operand=True)
-        return expr
+        settled = self.build(0, "the expression", _settle_tree, expr)
+        self.check_deep(settled, 0, "the expression")
+        return settled
 
     def expression(self) -> sympy.Expr:
         terms = [self.term()]
@@ -609,6 +611,31 @@ def _settle(expr: sympy.Basic) -> sympy.Basic:
         if not (expr.is_Mul or expr.is_Pow or isinstance(expr, sympy.Function)):
             break
         again = expr.func(*expr.args)
+        if again == expr:
+            break
+        expr = again
+    return expr
+
+
+def _settle_tree(expr: sympy.Basic) -> sympy.Basic:
+    """Rebuild every node bottom-up until nothing changes (see :func:`_settle`).
+
+    sympy's rewrites can leave an unevaluated node deep inside a result, such as
+    ``log(2.718281828459045)`` from ``exp(log(log(2, 2.0), 2))``.
+    """
+    memo: dict[sympy.Basic, sympy.Basic] = {}
+
+    def rebuild(node: sympy.Basic) -> sympy.Basic:
+        if not node.args:
+            return node
+        done = memo.get(node)
+        if done is None:
+            done = node.func(*(rebuild(a) for a in node.args))
+            memo[node] = done
+        return done
+
+    for _ in range(3):
+        again = rebuild(expr)
         if again == expr:
             break
         expr = again
