@@ -19,11 +19,6 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 LORENZ = str(EXAMPLES / "lorenz.toml")
 
 
-def _needs(*modules: str) -> None:
-    for module in modules:
-        pytest.importorskip(module)
-
-
 def _error_line(err: str) -> str:
     lines = err.strip().splitlines()
     assert lines, "nothing on stderr"
@@ -33,7 +28,6 @@ def _error_line(err: str) -> str:
 
 # --------------------------------------------------------------------------- info / models
 def test_info_prints_values_equations_and_the_jacobian(capsys):
-    _needs("stabkit.model.files")
     assert main(["info", LORENZ]) == 0
     out = capsys.readouterr().out
     assert "lorenz" in out and "ode" in out and "Lorenz" in out  # name, kind, citation
@@ -47,7 +41,6 @@ def test_info_prints_values_equations_and_the_jacobian(capsys):
 
 
 def test_info_shows_definitions_and_powers_in_model_language(capsys):
-    _needs("stabkit.model.files")
     assert main(["info", str(EXAMPLES / "toggle_switch.toml")]) == 0
     out = capsys.readouterr().out
     assert "Definitions" in out and "production_u" in out
@@ -57,7 +50,6 @@ def test_info_shows_definitions_and_powers_in_model_language(capsys):
 
 
 def test_info_and_models_know_the_library(capsys):
-    _needs("stabkit.model.library")
     assert main(["info", "brusselator"]) == 0
     out = capsys.readouterr().out
     assert "brusselator" in out and "dx/dt" in out
@@ -69,7 +61,6 @@ def test_info_and_models_know_the_library(capsys):
 
 # --------------------------------------------------------------------------- simulate
 def test_simulate_ensemble_writes_a_parquet_file_with_the_right_shape(tmp_path, capsys):
-    _needs("stabkit.model.files", "stabkit.integrate.solve")
     out_file = tmp_path / "run.parquet"
     argv = ["simulate", LORENZ, "--t-end", "1", "--ensemble", "20", "--num-points", "11"]
     argv += ["--spread", "0.5", "--seed", "3", "--method", "dopri5", "--rtol", "1e-8"]
@@ -89,7 +80,6 @@ def test_simulate_ensemble_writes_a_parquet_file_with_the_right_shape(tmp_path, 
 
 
 def test_simulate_single_trajectory_with_parameter_override(tmp_path):
-    _needs("stabkit.model.files", "stabkit.integrate.solve")
     out_file = tmp_path / "one.csv"
     # rho < 1: the origin is globally attracting
     argv = ["simulate", LORENZ, "--t-end", "30", "--param", "rho=0.5", "--num-points", "31"]
@@ -102,7 +92,6 @@ def test_simulate_single_trajectory_with_parameter_override(tmp_path):
 
 # --------------------------------------------------------------------------- errors
 def test_bad_model_file_gives_one_line_naming_file_line_and_column(tmp_path, capsys):
-    _needs("stabkit.model.files")
     bad = tmp_path / "bad.toml"
     bad.write_text(
         "[model]\n"
@@ -160,7 +149,6 @@ def test_usage_errors_print_one_line_and_exit_2(argv, pattern, capsys):
     ],
 )
 def test_model_and_method_errors_exit_2(argv, pattern, capsys):
-    _needs("stabkit.model.files", "stabkit.model.library")
     assert main(argv) == 2
     first = _error_line(capsys.readouterr().err)
     assert re.search(pattern, first), first
@@ -189,7 +177,6 @@ def test_python_dash_m_stabkit_runs_the_cli():
 
 # --------------------------------------------------------------------------- demo
 def test_demo_quick_writes_index_html_and_pngs(tmp_path, capsys):
-    _needs("matplotlib", "stabkit.model.library", "stabkit.integrate.solve")
     folder = tmp_path / "report"
     began = time.perf_counter()
     assert main(["demo", "--quick", "--out", str(folder)]) == 0
@@ -215,7 +202,6 @@ def test_demo_quick_writes_index_html_and_pngs(tmp_path, capsys):
 
 
 def test_demo_rejects_unknown_sections(tmp_path, capsys):
-    _needs("matplotlib")
     assert main(["demo", "--quick", "--only", "lorenzz", "--out", str(tmp_path)]) == 2
     first = _error_line(capsys.readouterr().err)
     assert "no demo section 'lorenzz'" in first and "did you mean 'lorenz'" in first

@@ -217,6 +217,15 @@ def _parse_params(items: Sequence[str]) -> dict[str, float]:
     return params
 
 
+def _short_citation(citation: str) -> str:
+    """``Author, A. and Other, B. (1968)`` from a full reference."""
+    match = re.match(r"\s*(.{1,80}?\(\d{4}\))", citation)
+    if match:
+        return match.group(1)
+    text = " ".join(citation.split())
+    return text if len(text) <= 50 else text[:49] + "..."
+
+
 def _seconds(value: float) -> str:
     return f"{value:.2f} s" if value >= 0.1 else f"{value * 1e3:.1f} ms"
 
@@ -290,7 +299,7 @@ def _cmd_models(args: argparse.Namespace, console: Console) -> int:
             m.kind.value,
             ", ".join(m.variables),
             ", ".join(m.parameters),
-            m.citation.split("\n")[0],
+            _short_citation(m.citation),
         )
     console.print(t)
     console.print("Show one with: stabkit info NAME", highlight=False)
@@ -380,7 +389,14 @@ def _print_run_summary(
 
     from stabkit.integrate.trajectory import Ensemble
 
-    method = result.provenance.method or (args.method or "default")
+    method = (result.provenance.method or args.method or "default").split("(")[0]
+    settings = [
+        f"{key}={getattr(args, key):g}"
+        for key in ("rtol", "atol", "dt", "max_steps")
+        if getattr(args, key) is not None
+    ]
+    if settings:
+        method += f"({', '.join(settings)})"
     console.print(
         f"[bold]{model.name}[/bold]: t in [{args.t_start:g}, {args.t_end:g}], "
         f"{result.t.size} output times, method {method}",

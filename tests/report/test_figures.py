@@ -8,12 +8,9 @@ import os
 import subprocess
 import sys
 
+import matplotlib.colors as mcolors
 import numpy as np
 import pytest
-
-pytest.importorskip("matplotlib")  # the [report] extra
-
-import matplotlib.colors as mcolors
 
 from stabkit.errors import InputError
 from stabkit.integrate.trajectory import (
