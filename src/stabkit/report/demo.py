@@ -156,8 +156,8 @@ def _brusselator(ctx: DemoContext) -> ReportSection:
         text=(
             "The Brusselator x' = a - (b + 1) x + x^2 y, y' = b x - x^2 y has one "
             "equilibrium, (a, b/a). It loses stability in a Hopf bifurcation at "
-            f"b = 1 + a^2 = {1 + a * a:g}; at b = {b:g} the trajectory leaves it and "
-            "settles on a stable limit cycle. An event (x crossing a upwards) measures "
+            f"b = 1 + a^2 = {1 + a * a:g}; at b = {b:g} trajectories spiral away from it "
+            "and settle on a stable limit cycle. An event (x crossing a upwards) measures "
             "the period."
         ),
         facts=(

@@ -112,7 +112,9 @@ def _e(text: object) -> str:
 def _seconds(value: float | None) -> str:
     if value is None:
         return "&ndash;"
-    return _e(f"{value:.2f} s" if value >= 0.1 else f"{value * 1e3:.0f} ms")
+    if value >= 0.1:
+        return _e(f"{value:.2f} s")
+    return _e(f"{value * 1e3:.2g} ms")
 
 
 def _status(status: str) -> str:
