@@ -373,7 +373,9 @@ def _cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     if out is not None:
         written = result.save(out)
         rows = result.y.shape[0] * result.y.shape[1] if result.y.ndim == 3 else result.y.shape[0]
-        console.print(f"wrote [bold]{written}[/bold] ({rows} rows)", highlight=False)
+        console.print(
+            f"wrote [bold]{written}[/bold] ({rows} rows)", highlight=False, soft_wrap=True
+        )
     return 0
 
 
@@ -401,6 +403,7 @@ def _print_run_summary(
         f"[bold]{model.name}[/bold]: t in [{args.t_start:g}, {args.t_end:g}], "
         f"{result.t.size} output times, method {method}",
         highlight=False,
+        soft_wrap=True,
     )
     t = Table(show_header=False, show_edge=False, box=None, padding=(0, 2))
     t.add_column(style="bold")
