@@ -205,3 +205,31 @@ def test_demo_rejects_unknown_sections(tmp_path, capsys):
     assert main(["demo", "--quick", "--only", "lorenzz", "--out", str(tmp_path)]) == 2
     first = _error_line(capsys.readouterr().err)
     assert "no demo section 'lorenzz'" in first and "did you mean 'lorenz'" in first
+
+
+def test_simulate_a_map_iterates_whole_steps(tmp_path):
+    out_file = tmp_path / "henon.csv"
+    argv = ["simulate", "henon_map", "--t-end", "50", "--num-points", "51"]
+    assert main([*argv, "--out", str(out_file)]) == 0
+    frame = pd.read_csv(out_file)
+    assert frame.shape == (51, 3)
+    assert np.array_equal(frame.t, np.arange(51))
+    x, y = frame.x.to_numpy(), frame.y.to_numpy()
+    # the Henon map itself: x' = 1 - a x^2 + y, y' = b x with a = 1.4, b = 0.3
+    assert np.allclose(x[1:], 1 - 1.4 * x[:-1] ** 2 + y[:-1])
+    assert np.allclose(y[1:], 0.3 * x[:-1])
+
+
+def test_demo_reports_a_failing_section_and_exits_1(tmp_path, monkeypatch, capsys):
+    from stabkit.report import demo
+
+    def broken(ctx):
+        raise RuntimeError("section <exploded>")
+
+    monkeypatch.setattr(demo, "DEMO_SECTIONS", [demo.DemoSection("broken", "Broken", broken)])
+    assert main(["demo", "--quick", "--out", str(tmp_path)]) == 1
+    html = (tmp_path / "index.html").read_text()
+    assert "status status-error" in html and "section &lt;exploded&gt;" in html
+    assert "RuntimeError: section <exploded>" in capsys.readouterr().out
+    with pytest.raises(RuntimeError, match="exploded"):
+        main(["demo", "--quick", "--out", str(tmp_path), "--debug"])
