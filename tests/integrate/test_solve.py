@@ -72,9 +72,10 @@ def test_compile_time_is_reported_apart_from_wall_time(lorenz):
     method = Tsit5(rtol=1e-7)
     first = solve(lorenz, t_span=(0.0, 1.0), method=method)
     second = solve(lorenz, t_span=(0.0, 1.0), method=method)
-    assert first.stats.compile_time >= second.stats.compile_time
-    assert second.stats.compile_time < 0.1  # compiled already: only a cache lookup
-    assert 0.0 < second.stats.wall_time < 1.0
+    assert first.stats.compile_time > 0.0
+    assert second.stats.compile_time < 0.5  # compiled already: only a cache lookup
+    assert 0.0 < second.stats.wall_time < 5.0
+    assert second.stats.extra["codegen_time"] <= second.stats.compile_time
     np.testing.assert_array_equal(first.y, second.y)
 
 

@@ -699,7 +699,7 @@ def solve_ensemble(
     te = _check_t_eval(t_eval, plan.t0, plan.t1, plan.prefix == "map")
     if te is None:
         te = np.array([plan.t0, plan.t1])
-    emax = _check_count(max_events, "max_events", minimum=0)
+    emax = _check_count(max_events, "max_events", minimum=0) if plan.ev_dir.size else 0
     m = y0_arr.shape[0]
     if chunk_size is None:
         chunk = max(1, -(-m // 100)) if progress else m

@@ -813,6 +813,19 @@ def _erk_prepare(scheme, t, h, y, ynew, p, K, yt, D):
     return _erk_hermite_prepare(t, h, y, ynew, p, K, yt, D)
 
 
+def _erk_info(scheme):
+    """(row of K holding f(t+h, y_new), rhs evaluations per step, order, fixed-step only)."""
+    return _ERK_INFO[scheme]
+
+
+_ERK_INFO = (
+    (_ERK_FSAL_ROW_DP, 6, 5.0, False),
+    (_ERK_FSAL_ROW_TS, 6, 5.0, False),
+    (_ERK_FSAL_ROW_D8, 12, 8.0, False),
+    (_ERK_FSAL_ROW_RK4, 4, 4.0, True),
+)
+
+
 def _erk_dense(scheme, theta, h, y, K, D, out):
     if scheme == 1:
         _erk_tsit5_eval(theta, h, y, K, D, out)
@@ -850,6 +863,15 @@ if NUMBA:
 
         def impl(scheme, t, h, y, ynew, p, K, yt, D):
             return fn(t, h, y, ynew, p, K, yt, D)
+
+        return impl
+
+    @_erk_overload(_erk_info, prefer_literal=True, inline="always")
+    def _erk_info_overload(scheme):
+        fsal, evals, order, fixed_only = _ERK_INFO[_erk_scheme_of(scheme)]
+
+        def impl(scheme):
+            return fsal, evals, order, fixed_only
 
         return impl
 
@@ -980,44 +1002,45 @@ def _erk_drive(
     n_ev = ev_dir.shape[0]
     max_ev = out_ev_t.shape[0]
     n_out = t_eval.shape[0]
-    if scheme == 2:
-        fsal = _ERK_FSAL_ROW_D8
+    fsal, n_stage_evals, order, fixed_only = _erk_info(scheme)  # constants under numba
+    if order == 8.0:
         q_expo = 1.0 / 8.0 - 0.2 * cfg[5]
-    elif scheme == 3:
-        fsal = _ERK_FSAL_ROW_RK4
+    elif fixed_only:
         q_expo = 0.25
     else:
-        fsal = _ERK_FSAL_ROW_DP
         q_expo = 0.2 - 0.75 * cfg[5]
-    n_stage_evals = 4 if scheme == 3 else fsal
 
-    # scratch, allocated once per member
-    K = np.empty((16, n))
-    D = np.zeros((8, n))
-    y = y0.copy()
-    ynew = np.empty(n)
-    yt = np.empty(n)
-    ydense = np.empty(n)
-    g_old = np.zeros(max(n_ev, 1))
-    g_new = np.zeros(max(n_ev, 1))
-    g_tmp = np.zeros(max(n_ev, 1))
-    root_theta = np.zeros(max(n_ev, 1))
-    root_flag = np.zeros(max(n_ev, 1), dtype=np.int64)
+    # scratch, allocated once per member (two allocations): stages K, dense output
+    # coefficients D, the states; event values and roots
+    work = np.zeros((28, n))
+    K = work[0:16]
+    D = work[16:24]
+    y = work[24]
+    ynew = work[25]
+    yt = work[26]
+    ydense = work[27]
+    y[:] = y0
+    ev_work = np.zeros((5, max(n_ev, 1)))
+    g_old = ev_work[0]
+    g_new = ev_work[1]
+    g_tmp = ev_work[2]
+    root_theta = ev_work[3]
+    root_flag = ev_work[4]  # 1.0: a crossing to record in this step
 
     safety = cfg[2]
     fac_min = 1.0 / cfg[4]  # h / h_new >= 1 / max_factor
     fac_max = 1.0 / cfg[3]  # h / h_new <= 1 / min_factor
     beta = cfg[5]
     threshold = cfg[6]
-    max_steps = cfg[7]
+    max_steps = int(min(cfg[7], 4.0e18))
     span = t1 - t0
     hmax = cfg[1] if cfg[1] > 0.0 else span
     hmax = min(hmax, span)
     fixed_dt = cfg[8]
-    fixed = scheme == 3 or fixed_dt > 0.0
+    fixed = fixed_only or fixed_dt > 0.0
     if fixed and not fixed_dt > 0.0:
         fixed_dt = span * 1.0e-3
-    detect = cfg[9] == 1.0 and scheme <= 1
+    detect = cfg[9] == 1.0 and order == 5.0 and not fixed_only
     patience = cfg[10] if cfg[10] >= 1.0 else 15.0
 
     t = t0
@@ -1055,7 +1078,6 @@ def _erk_drive(
     elif cfg[0] > 0.0:
         h = min(cfg[0], hmax)
     else:
-        order = 8.0 if scheme == 2 else 5.0
         h = _erk_initial_step(order, t0, t1, y, p, K[0], rtol, atol, hmax, yt, K[1])
         nfev += 1
     facold = 1.0e-4
@@ -1140,7 +1162,7 @@ def _erk_drive(
         if n_ev > 0:
             events(t_new, ynew, p, g_new)
             for e in range(n_ev):
-                root_flag[e] = 0
+                root_flag[e] = 0.0
                 go = g_old[e]
                 gn = g_new[e]
                 up = go < 0.0 and gn >= 0.0
@@ -1154,7 +1176,7 @@ def _erk_drive(
                             dense_ready = True
                         th = _erk_locate(scheme, e, t, h, y, K, D, p, go, gn, ydense, g_tmp)
                     root_theta[e] = th
-                    root_flag[e] = 1
+                    root_flag[e] = 1.0
                     if ev_term[e] == 1 and th < stop_theta:
                         stop_theta = th
             for e in range(n_ev):
@@ -1178,12 +1200,12 @@ def _erk_drive(
                 best = -1
                 best_theta = 3.0
                 for e in range(n_ev):
-                    if root_flag[e] == 1 and root_theta[e] < best_theta:
+                    if root_flag[e] == 1.0 and root_theta[e] < best_theta:
                         best = e
                         best_theta = root_theta[e]
                 if best < 0 or best_theta > stop_theta:
                     break
-                root_flag[best] = 0
+                root_flag[best] = 0.0
                 found += 1
                 if stored < max_ev:
                     if best_theta == 1.0:
@@ -1793,6 +1815,220 @@ def autots23_member(
 
 
 # --------------------------------------------------------------------------- ensembles
+# Members run in chunks of _ERK_CHUNK, one chunk per prange iteration. A chunk works on
+# its own copies of the shared inputs and outputs: every call of a member increments and
+# decrements the reference counts of the arrays it is given (atomic operations), and on
+# arrays shared by all threads those contend for one cache line. On thread-local copies
+# they cost nothing measurable, and the ensemble scales with the number of cores.
+_ERK_CHUNK = 16
+
+
+def _erk_member(
+    kind,
+    y0,
+    p,
+    t0,
+    t1,
+    t_eval,
+    rtol,
+    atol,
+    cfg,
+    tab,
+    ev_dir,
+    ev_term,
+    out_y,
+    out_ev_t,
+    out_ev_y,
+    out_ev_i,
+    counters,
+    save_all,
+    buf_t,
+    buf_y,
+):
+    """Member kernel ``kind`` (0 dopri5 ... 7 autots23, as in _ERK_MEMBERS)."""
+    fn = _ERK_MEMBERS[kind]
+    return fn(
+        y0,
+        p,
+        t0,
+        t1,
+        t_eval,
+        rtol,
+        atol,
+        cfg,
+        tab,
+        ev_dir,
+        ev_term,
+        out_y,
+        out_ev_t,
+        out_ev_y,
+        out_ev_i,
+        counters,
+        save_all,
+        buf_t,
+        buf_y,
+    )
+
+
+_ERK_MEMBERS = (
+    dopri5_member,
+    tsit5_member,
+    dop853_member,
+    rk4_member,
+    auto_member,
+    auto23_member,
+    autots_member,
+    autots23_member,
+)
+
+if NUMBA:
+
+    @_erk_overload(_erk_member, prefer_literal=True)
+    def _erk_member_overload(
+        kind,
+        y0,
+        p,
+        t0,
+        t1,
+        t_eval,
+        rtol,
+        atol,
+        cfg,
+        tab,
+        ev_dir,
+        ev_term,
+        out_y,
+        out_ev_t,
+        out_ev_y,
+        out_ev_i,
+        counters,
+        save_all,
+        buf_t,
+        buf_y,
+    ):
+        fn = _ERK_MEMBERS[_erk_scheme_of(kind)]
+
+        def impl(
+            kind,
+            y0,
+            p,
+            t0,
+            t1,
+            t_eval,
+            rtol,
+            atol,
+            cfg,
+            tab,
+            ev_dir,
+            ev_term,
+            out_y,
+            out_ev_t,
+            out_ev_y,
+            out_ev_i,
+            counters,
+            save_all,
+            buf_t,
+            buf_y,
+        ):
+            return fn(
+                y0,
+                p,
+                t0,
+                t1,
+                t_eval,
+                rtol,
+                atol,
+                cfg,
+                tab,
+                ev_dir,
+                ev_term,
+                out_y,
+                out_ev_t,
+                out_ev_y,
+                out_ev_i,
+                counters,
+                save_all,
+                buf_t,
+                buf_y,
+            )
+
+        return impl
+
+
+@_jit
+def _erk_chunk(
+    kind,
+    lo,
+    hi,
+    y0s,
+    ps,
+    t0,
+    t1,
+    t_eval,
+    rtol,
+    atol,
+    cfg,
+    tab,
+    ev_dir,
+    ev_term,
+    out_y,
+    out_ev_t,
+    out_ev_y,
+    out_ev_i,
+    counters,
+    t_final,
+):
+    """Members lo..hi-1 of an ensemble, on thread-local copies (see above)."""
+    k = hi - lo
+    n = y0s.shape[1]
+    y0c = y0s[lo:hi].copy()
+    pc = ps[lo:hi].copy()
+    tec = t_eval.copy()
+    rtc = rtol.copy()
+    atc = atol.copy()
+    cfc = cfg.copy()
+    tbc = tab.copy()
+    edc = ev_dir.copy()
+    etc = ev_term.copy()
+    oy = np.full((k, out_y.shape[1], n), np.nan)
+    oet = np.full((k, out_ev_t.shape[1]), np.nan)
+    oey = np.full((k, out_ev_y.shape[1], n), np.nan)
+    oei = np.full((k, out_ev_i.shape[1]), -1, dtype=np.int64)
+    cnt = np.zeros((k, 16), dtype=np.int64)
+    bt = np.empty(1)
+    by = np.empty((1, n))
+    no_save = np.int64(0)
+    for i in range(k):
+        tf, _yf, bt, by = _erk_member(
+            kind,
+            y0c[i],
+            pc[i],
+            t0,
+            t1,
+            tec,
+            rtc,
+            atc,
+            cfc,
+            tbc,
+            edc,
+            etc,
+            oy[i],
+            oet[i],
+            oey[i],
+            oei[i],
+            cnt[i],
+            no_save,
+            bt,
+            by,
+        )
+        t_final[lo + i] = tf
+    out_y[lo:hi] = oy
+    out_ev_t[lo:hi] = oet
+    out_ev_y[lo:hi] = oey
+    out_ev_i[lo:hi] = oei
+    counters[lo:hi] = cnt
+
+
 @_pjit
 def dopri5_ensemble(
     y0s,
@@ -1813,16 +2049,18 @@ def dopri5_ensemble(
     counters,
     t_final,
 ):
-    """Members of ``dopri5_member`` in parallel (prange), without save_all."""
+    """Members of ``dopri5_member`` in parallel (prange over chunks), without save_all."""
     m = y0s.shape[0]
-    n = y0s.shape[1]
-    no_save = np.int64(0)
-    for i in prange(m):
-        bt = np.empty(1)
-        by = np.empty((1, n))
-        tf, _yf, bt, by = dopri5_member(
-            y0s[i],
-            ps[i],
+    num_chunks = (m + _ERK_CHUNK - 1) // _ERK_CHUNK
+    for c in prange(num_chunks):
+        lo = c * _ERK_CHUNK
+        hi = min(lo + _ERK_CHUNK, m)
+        _erk_chunk(
+            0,
+            lo,
+            hi,
+            y0s,
+            ps,
             t0,
             t1,
             t_eval,
@@ -1832,16 +2070,13 @@ def dopri5_ensemble(
             tab,
             ev_dir,
             ev_term,
-            out_y[i],
-            out_ev_t[i],
-            out_ev_y[i],
-            out_ev_i[i],
-            counters[i],
-            no_save,
-            bt,
-            by,
+            out_y,
+            out_ev_t,
+            out_ev_y,
+            out_ev_i,
+            counters,
+            t_final,
         )
-        t_final[i] = tf
 
 
 @_pjit
@@ -1864,16 +2099,18 @@ def tsit5_ensemble(
     counters,
     t_final,
 ):
-    """Members of ``tsit5_member`` in parallel (prange), without save_all."""
+    """Members of ``tsit5_member`` in parallel (prange over chunks), without save_all."""
     m = y0s.shape[0]
-    n = y0s.shape[1]
-    no_save = np.int64(0)
-    for i in prange(m):
-        bt = np.empty(1)
-        by = np.empty((1, n))
-        tf, _yf, bt, by = tsit5_member(
-            y0s[i],
-            ps[i],
+    num_chunks = (m + _ERK_CHUNK - 1) // _ERK_CHUNK
+    for c in prange(num_chunks):
+        lo = c * _ERK_CHUNK
+        hi = min(lo + _ERK_CHUNK, m)
+        _erk_chunk(
+            1,
+            lo,
+            hi,
+            y0s,
+            ps,
             t0,
             t1,
             t_eval,
@@ -1883,16 +2120,13 @@ def tsit5_ensemble(
             tab,
             ev_dir,
             ev_term,
-            out_y[i],
-            out_ev_t[i],
-            out_ev_y[i],
-            out_ev_i[i],
-            counters[i],
-            no_save,
-            bt,
-            by,
+            out_y,
+            out_ev_t,
+            out_ev_y,
+            out_ev_i,
+            counters,
+            t_final,
         )
-        t_final[i] = tf
 
 
 @_pjit
@@ -1915,16 +2149,18 @@ def dop853_ensemble(
     counters,
     t_final,
 ):
-    """Members of ``dop853_member`` in parallel (prange), without save_all."""
+    """Members of ``dop853_member`` in parallel (prange over chunks), without save_all."""
     m = y0s.shape[0]
-    n = y0s.shape[1]
-    no_save = np.int64(0)
-    for i in prange(m):
-        bt = np.empty(1)
-        by = np.empty((1, n))
-        tf, _yf, bt, by = dop853_member(
-            y0s[i],
-            ps[i],
+    num_chunks = (m + _ERK_CHUNK - 1) // _ERK_CHUNK
+    for c in prange(num_chunks):
+        lo = c * _ERK_CHUNK
+        hi = min(lo + _ERK_CHUNK, m)
+        _erk_chunk(
+            2,
+            lo,
+            hi,
+            y0s,
+            ps,
             t0,
             t1,
             t_eval,
@@ -1934,16 +2170,13 @@ def dop853_ensemble(
             tab,
             ev_dir,
             ev_term,
-            out_y[i],
-            out_ev_t[i],
-            out_ev_y[i],
-            out_ev_i[i],
-            counters[i],
-            no_save,
-            bt,
-            by,
+            out_y,
+            out_ev_t,
+            out_ev_y,
+            out_ev_i,
+            counters,
+            t_final,
         )
-        t_final[i] = tf
 
 
 @_pjit
@@ -1966,16 +2199,18 @@ def rk4_ensemble(
     counters,
     t_final,
 ):
-    """Members of ``rk4_member`` in parallel (prange), without save_all."""
+    """Members of ``rk4_member`` in parallel (prange over chunks), without save_all."""
     m = y0s.shape[0]
-    n = y0s.shape[1]
-    no_save = np.int64(0)
-    for i in prange(m):
-        bt = np.empty(1)
-        by = np.empty((1, n))
-        tf, _yf, bt, by = rk4_member(
-            y0s[i],
-            ps[i],
+    num_chunks = (m + _ERK_CHUNK - 1) // _ERK_CHUNK
+    for c in prange(num_chunks):
+        lo = c * _ERK_CHUNK
+        hi = min(lo + _ERK_CHUNK, m)
+        _erk_chunk(
+            3,
+            lo,
+            hi,
+            y0s,
+            ps,
             t0,
             t1,
             t_eval,
@@ -1985,16 +2220,13 @@ def rk4_ensemble(
             tab,
             ev_dir,
             ev_term,
-            out_y[i],
-            out_ev_t[i],
-            out_ev_y[i],
-            out_ev_i[i],
-            counters[i],
-            no_save,
-            bt,
-            by,
+            out_y,
+            out_ev_t,
+            out_ev_y,
+            out_ev_i,
+            counters,
+            t_final,
         )
-        t_final[i] = tf
 
 
 @_pjit
@@ -2017,16 +2249,18 @@ def auto_ensemble(
     counters,
     t_final,
 ):
-    """Members of ``auto_member`` in parallel (prange), without save_all."""
+    """Members of ``auto_member`` in parallel (prange over chunks), without save_all."""
     m = y0s.shape[0]
-    n = y0s.shape[1]
-    no_save = np.int64(0)
-    for i in prange(m):
-        bt = np.empty(1)
-        by = np.empty((1, n))
-        tf, _yf, bt, by = auto_member(
-            y0s[i],
-            ps[i],
+    num_chunks = (m + _ERK_CHUNK - 1) // _ERK_CHUNK
+    for c in prange(num_chunks):
+        lo = c * _ERK_CHUNK
+        hi = min(lo + _ERK_CHUNK, m)
+        _erk_chunk(
+            4,
+            lo,
+            hi,
+            y0s,
+            ps,
             t0,
             t1,
             t_eval,
@@ -2036,16 +2270,13 @@ def auto_ensemble(
             tab,
             ev_dir,
             ev_term,
-            out_y[i],
-            out_ev_t[i],
-            out_ev_y[i],
-            out_ev_i[i],
-            counters[i],
-            no_save,
-            bt,
-            by,
+            out_y,
+            out_ev_t,
+            out_ev_y,
+            out_ev_i,
+            counters,
+            t_final,
         )
-        t_final[i] = tf
 
 
 @_pjit
@@ -2068,16 +2299,18 @@ def auto23_ensemble(
     counters,
     t_final,
 ):
-    """Members of ``auto23_member`` in parallel (prange), without save_all."""
+    """Members of ``auto23_member`` in parallel (prange over chunks), without save_all."""
     m = y0s.shape[0]
-    n = y0s.shape[1]
-    no_save = np.int64(0)
-    for i in prange(m):
-        bt = np.empty(1)
-        by = np.empty((1, n))
-        tf, _yf, bt, by = auto23_member(
-            y0s[i],
-            ps[i],
+    num_chunks = (m + _ERK_CHUNK - 1) // _ERK_CHUNK
+    for c in prange(num_chunks):
+        lo = c * _ERK_CHUNK
+        hi = min(lo + _ERK_CHUNK, m)
+        _erk_chunk(
+            5,
+            lo,
+            hi,
+            y0s,
+            ps,
             t0,
             t1,
             t_eval,
@@ -2087,16 +2320,13 @@ def auto23_ensemble(
             tab,
             ev_dir,
             ev_term,
-            out_y[i],
-            out_ev_t[i],
-            out_ev_y[i],
-            out_ev_i[i],
-            counters[i],
-            no_save,
-            bt,
-            by,
+            out_y,
+            out_ev_t,
+            out_ev_y,
+            out_ev_i,
+            counters,
+            t_final,
         )
-        t_final[i] = tf
 
 
 @_pjit
@@ -2119,16 +2349,18 @@ def autots_ensemble(
     counters,
     t_final,
 ):
-    """Members of ``autots_member`` in parallel (prange), without save_all."""
+    """Members of ``autots_member`` in parallel (prange over chunks), without save_all."""
     m = y0s.shape[0]
-    n = y0s.shape[1]
-    no_save = np.int64(0)
-    for i in prange(m):
-        bt = np.empty(1)
-        by = np.empty((1, n))
-        tf, _yf, bt, by = autots_member(
-            y0s[i],
-            ps[i],
+    num_chunks = (m + _ERK_CHUNK - 1) // _ERK_CHUNK
+    for c in prange(num_chunks):
+        lo = c * _ERK_CHUNK
+        hi = min(lo + _ERK_CHUNK, m)
+        _erk_chunk(
+            6,
+            lo,
+            hi,
+            y0s,
+            ps,
             t0,
             t1,
             t_eval,
@@ -2138,16 +2370,13 @@ def autots_ensemble(
             tab,
             ev_dir,
             ev_term,
-            out_y[i],
-            out_ev_t[i],
-            out_ev_y[i],
-            out_ev_i[i],
-            counters[i],
-            no_save,
-            bt,
-            by,
+            out_y,
+            out_ev_t,
+            out_ev_y,
+            out_ev_i,
+            counters,
+            t_final,
         )
-        t_final[i] = tf
 
 
 @_pjit
@@ -2170,16 +2399,18 @@ def autots23_ensemble(
     counters,
     t_final,
 ):
-    """Members of ``autots23_member`` in parallel (prange), without save_all."""
+    """Members of ``autots23_member`` in parallel (prange over chunks), without save_all."""
     m = y0s.shape[0]
-    n = y0s.shape[1]
-    no_save = np.int64(0)
-    for i in prange(m):
-        bt = np.empty(1)
-        by = np.empty((1, n))
-        tf, _yf, bt, by = autots23_member(
-            y0s[i],
-            ps[i],
+    num_chunks = (m + _ERK_CHUNK - 1) // _ERK_CHUNK
+    for c in prange(num_chunks):
+        lo = c * _ERK_CHUNK
+        hi = min(lo + _ERK_CHUNK, m)
+        _erk_chunk(
+            7,
+            lo,
+            hi,
+            y0s,
+            ps,
             t0,
             t1,
             t_eval,
@@ -2189,13 +2420,10 @@ def autots23_ensemble(
             tab,
             ev_dir,
             ev_term,
-            out_y[i],
-            out_ev_t[i],
-            out_ev_y[i],
-            out_ev_i[i],
-            counters[i],
-            no_save,
-            bt,
-            by,
+            out_y,
+            out_ev_t,
+            out_ev_y,
+            out_ev_i,
+            counters,
+            t_final,
         )
-        t_final[i] = tf
