@@ -32,6 +32,16 @@ _LAZY: dict[str, str] = {
     "Trajectory": "stabkit.integrate.trajectory",
     "Ensemble": "stabkit.integrate.trajectory",
     "MemberStatus": "stabkit.integrate.trajectory",
+    # analysis: equilibria and linear stability
+    "find_equilibria": "stabkit.analysis.equilibria",
+    "EquilibriaResult": "stabkit.analysis.equilibria",
+    "Equilibrium": "stabkit.analysis.equilibria",
+    "Algebraic": "stabkit.analysis.equilibria",
+    "IntervalNewton": "stabkit.analysis.equilibria",
+    "MultiStartNewton": "stabkit.analysis.equilibria",
+    "linear_stability": "stabkit.analysis.stability",
+    "LinearStability": "stabkit.analysis.stability",
+    "StabilityType": "stabkit.analysis.stability",
     # errors
     "StabkitError": "stabkit.errors",
     "ModelError": "stabkit.errors",
