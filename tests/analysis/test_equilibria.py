@@ -18,7 +18,7 @@ from stabkit.analysis.equilibria import (
     find_equilibria,
 )
 from stabkit.analysis.stability import StabilityType
-from stabkit.errors import InputError
+from stabkit.errors import ConvergenceError, InputError
 from stabkit.model import library
 from stabkit.model.model import Model
 from tests.analysis.conftest import BACKEND
@@ -215,6 +215,16 @@ def test_sine_interval_count_matches_sign_changes(sine, c):
     assert_valid(res)
 
 
+def test_continuous_non_smooth_right_hand_sides_are_certified():
+    m = Model.from_equations(
+        {"x": "abs(x - 1) - 0.5 + 0.1*y", "y": "max(y, 0) - 1 + min(x, 0)"}, name="kinks"
+    )
+    res = find_equilibria(m, bounds={"x": (-3, 3), "y": (-3, 3)}, backend=BACKEND)
+    assert res.guarantee == "complete (interval-certified)"
+    # y = 1 (x > 0), |x - 1| = 0.4
+    np.testing.assert_allclose(res.states, [[0.6, 1.0], [1.4, 1.0]], atol=1e-14)
+
+
 def test_python_function_model_uses_multistart(sine_function, sine):
     res = find_equilibria(sine_function, bounds={"x": (-10, 10)}, backend=BACKEND)
     assert res.guarantee == "incomplete (multi-start)" and not res.complete
@@ -314,6 +324,20 @@ def test_henon_period_four_interval_agrees_with_algebraic(henon):
 
 
 # --------------------------------------------------------------------------- result, errors
+def test_root_finding_failure_raises_or_is_reported(lorenz, monkeypatch):
+    import stabkit.analysis._search as search
+
+    def fail(*args, **kwargs):
+        raise ConvergenceError("roots did not converge")
+
+    monkeypatch.setattr(search, "solve_polynomial_system", fail)
+    with pytest.raises(ConvergenceError, match="did not converge"):
+        find_equilibria(lorenz, backend=BACKEND)
+    res = find_equilibria(lorenz, backend=BACKEND, throw=False)
+    assert res.status == "failed" and not res.ok and res.equilibria == ()
+    assert "did not converge" in res.message and not res.complete
+
+
 def test_result_frame_and_files(lorenz, tmp_path):
     res = find_equilibria(lorenz, backend=BACKEND)
     frame = res.to_frame()

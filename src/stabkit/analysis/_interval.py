@@ -31,7 +31,7 @@ _MAX = float(np.finfo(np.float64).max)
 _TWO_PI = 2.0 * np.pi
 
 #: Functions that are discontinuous: boxes cannot be certified where they appear.
-_DISCONTINUOUS = (sympy.Heaviside, sympy.sign, sympy.floor, sympy.ceiling, sympy.Min, sympy.Max)
+_DISCONTINUOUS = (sympy.Heaviside, sympy.sign, sympy.floor, sympy.ceiling)
 
 Iv = tuple[np.ndarray, np.ndarray, np.ndarray]
 """An enclosure: lower bounds, upper bounds, 'partially undefined' flags."""
@@ -279,10 +279,20 @@ _UNARY: dict[type, Callable[[Iv], Iv]] = {
 }
 
 
-def interval_unsupported_reason(exprs: Sequence[sympy.Expr]) -> str | None:
-    """Why the interval test cannot run on ``exprs`` (``None`` when it can)."""
+def interval_unsupported_reason(
+    exprs: Sequence[sympy.Expr], *, allow_steps: bool = False
+) -> str | None:
+    """Why the interval test cannot run on ``exprs`` (``None`` when it can).
+
+    ``allow_steps`` admits ``sign`` and ``Heaviside`` (in a Jacobian they are the
+    derivatives of the continuous ``Abs``, ``Min`` and ``Max``; their interval hulls
+    enclose every slope, which is what the Krawczyk test needs).
+    """
+    steps = (sympy.sign, sympy.Heaviside) if allow_steps else ()
     for e in exprs:
         for node in sympy.preorder_traversal(e):
+            if isinstance(node, steps):
+                continue
             if isinstance(node, _DISCONTINUOUS):
                 return f"the right-hand side uses the discontinuous function {node.func.__name__}"
             if isinstance(node, sympy.Piecewise):
@@ -353,6 +363,9 @@ class IntervalProgram:
         fn = _UNARY.get(type(e)) or _UNARY.get(e.func)
         if fn is not None and len(e.args) == 1:
             return self._emit(e, ("fn", fn, self._node(e.args[0])))
+        if isinstance(e, (sympy.Min, sympy.Max)):
+            args = [self._node(a) for a in e.args]
+            return self._emit(e, ("max" if isinstance(e, sympy.Max) else "min", *args))
         if isinstance(e, sympy.Heaviside):
             h0 = float(e.args[1]) if len(e.args) > 1 and e.args[1].is_Number else 0.5
             return self._emit(e, ("heaviside", h0, self._node(e.args[0])))
@@ -390,6 +403,13 @@ class IntervalProgram:
                 values.append(ipow_real(values[op[1]], op[2]))
             elif kind == "powvar":
                 values.append(_pow_variable(values[op[1]], values[op[2]]))
+            elif kind in ("max", "min"):
+                pick = np.maximum if kind == "max" else np.minimum
+                acc = values[op[1]]
+                for k in op[2:]:
+                    b = values[k]
+                    acc = (pick(acc[0], b[0]), pick(acc[1], b[1]), acc[2] | b[2])
+                values.append(acc)
             elif kind == "fn":
                 values.append(op[1](values[op[2]]))
             else:  # heaviside

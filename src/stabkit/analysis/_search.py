@@ -182,7 +182,9 @@ class SearchContext:
             subs[sympy.Symbol(name, real=True)] = sympy.Float(float(value))
         eqs = [e.xreplace(subs) for e in self.model.equations]
         jac = [e.xreplace(subs) for row in symbolic_jacobian(self.model) for e in row]
-        reason = interval_unsupported_reason(eqs) or interval_unsupported_reason(jac)
+        reason = interval_unsupported_reason(eqs) or interval_unsupported_reason(
+            jac, allow_steps=True
+        )
         return reason if reason is not None else (eqs, jac)
 
     def interval_reason(self) -> str | None:

@@ -14,7 +14,8 @@ with one of four methods, and states which guarantee the answer carries:
     equilibrium or exactly one; when every box is decided, the list is complete.
 ``"incomplete (multi-start; N boxes uncertified)"``
     :class:`IntervalNewton` ran out of budget, or met singular equilibria, in N boxes;
-    damped, deflated Newton from starts there and across the box searched for more.
+    damped, deflated Newton from starts there and across the box searched for more
+    (``"incomplete (N boxes uncertified)"`` when ``IntervalNewton(fallback=None)``).
 ``"incomplete (multi-start)"``
     :class:`MultiStartNewton` alone (models written as Python functions, or
     discontinuous right-hand sides): Latin-hypercube starts, deflation (Farrell et al. 2015).
@@ -200,8 +201,11 @@ class Auto(EquilibriumMethod):
     max_bezout_number
         Polynomial systems whose Bezout number (product of the degrees) exceeds this go
         to the interval method instead of Groebner bases.
+    algebraic
+        The method for polynomial models.
     interval, multistart
-        The methods used when the model is not (small and) polynomial.
+        The methods used when the model is not (small and) polynomial: the interval
+        method when every term has an interval rule, else multi-start.
     """
 
     max_bezout_number: int = 256
@@ -300,7 +304,8 @@ class EquilibriaResult(Result):
     guarantee
         What is proved about the list: ``"complete (algebraic)"``, ``"complete
         (interval-certified)"``, ``"incomplete (multi-start; N boxes uncertified)"``,
-        ``"incomplete (multi-start)"`` or ``"incomplete (equilibria not isolated)"``.
+        ``"incomplete (N boxes uncertified)"``, ``"incomplete (multi-start)"`` or
+        ``"incomplete (equilibria not isolated)"``.
     complete
         Whether the list is proved to hold every equilibrium in the box.
     num_uncertified_boxes
