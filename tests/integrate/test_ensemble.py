@@ -9,6 +9,7 @@ from stabkit.errors import InputError
 from stabkit.integrate.methods import Dopri5, Tsit5
 from stabkit.integrate.solve import solve, solve_ensemble
 from stabkit.integrate.trajectory import Ensemble, MemberStatus
+from stabkit.model.codegen import compile_model
 
 METHOD = Dopri5(rtol=1e-8, atol=1e-10)
 T_EVAL = np.linspace(0.0, 2.0, 11)
@@ -135,3 +136,37 @@ BAD = [
 def test_bad_ensemble_input(lorenz, call, message):
     with pytest.raises(InputError, match=message):
         call(lorenz)
+
+
+def test_contract_ensemble_kernel_equals_solve_ensemble(lorenz, states):
+    """``dopri5_ensemble`` (prange over batches, the template contract) gives the same."""
+    ens = solve_ensemble(lorenz, states, (0.0, 2.0), method=METHOD, t_eval=T_EVAL)
+    kernel = compile_model(lorenz).kernel("dopri5_ensemble")
+    m, n = states.shape
+    cfg = np.zeros(16)
+    cfg[1:8] = (np.inf, 0.9, 0.2, 10.0, 0.04, 1e100, 1e6)
+    out_y = np.full((m, T_EVAL.size, n), np.nan)
+    counters = np.zeros((m, 16), dtype=np.int64)
+    t_final = np.zeros(m)
+    kernel(
+        states,
+        np.tile(lorenz.param_vector(), (m, 1)),
+        0.0,
+        2.0,
+        T_EVAL,
+        np.full(n, 1e-8),
+        np.full(n, 1e-10),
+        cfg,
+        np.zeros(0),
+        np.zeros(0, np.int64),
+        np.zeros(0, np.int64),
+        out_y,
+        np.zeros((m, 0)),
+        np.zeros((m, 0, n)),
+        np.zeros((m, 0), np.int64),
+        counters,
+        t_final,
+    )
+    np.testing.assert_array_equal(out_y, ens.y)
+    np.testing.assert_array_equal(counters[:, 0], ens.num_steps)
+    np.testing.assert_array_equal(t_final, 2.0)

@@ -22,6 +22,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from typing import Any
 
@@ -65,6 +66,10 @@ _PREFIX: dict[type[Method], str] = {
     Rodas5: "rodas5",
     Rosenbrock23: "ros23",
 }
+#: Kernels with a ``<prefix>_batch(lo, hi, ...)`` entry (explicit.py), run from threads.
+_BATCHED = frozenset(("dopri5", "tsit5", "dop853", "rk4", "auto", "auto23", "autots", "autots23"))
+#: Positions of per-member arrays among the ensemble kernel's arguments.
+_PER_MEMBER = frozenset((0, 1, 11, 12, 13, 14, 15, 16))
 _AUTO_PREFIX = {
     ("dopri5", "rodas5"): "auto",
     ("dopri5", "rosenbrock23"): "auto23",
@@ -347,16 +352,52 @@ def _ensemble_args(
     )
 
 
-def _warm(plan: _Plan, name: str, args: tuple[Any, ...]) -> float:
-    """Compile ``name`` (once per process) on a copy of ``args`` cut to a few steps."""
+def _warm(plan: _Plan, name: str, args: tuple[Any, ...], offset: int = 0) -> float:
+    """Compile ``name`` (once per process) on a copy of ``args`` cut to a few steps.
+
+    ``offset``: arguments before the member/ensemble arguments (``lo, hi`` of a batch).
+    """
     if plan.compiled.backend != "numba":
         return 0.0
     cfg = plan.cfg.copy()
     cfg[7] = 3.0  # max_steps: the warm-up only has to compile, not to integrate
     tiny = list(args)
-    tiny[7] = cfg
-    tiny[3] = plan.t0 + 1.0 if plan.prefix == "map" else plan.t1
+    tiny[offset + 7] = cfg
+    tiny[offset + 3] = plan.t0 + 1.0 if plan.prefix == "map" else plan.t1
     return plan.compiled.warm(name, *tiny)
+
+
+def _num_threads() -> int:
+    """Threads for ensembles: numba's setting (``numba.set_num_threads``)."""
+    import numba
+
+    return max(1, int(numba.get_num_threads()))
+
+
+def _run_batches(
+    kernel: Callable[..., Any],
+    args: tuple[Any, ...],
+    m: int,
+    chunk: int,
+    threads: int,
+    advance: Callable[[int], None],
+) -> None:
+    """Call ``kernel(lo, hi, *args)`` on chunks of members, from ``threads`` threads.
+
+    The batch kernels release the GIL, so the threads run in parallel; they write
+    disjoint rows of the output arrays.
+    """
+    ranges = [(lo, min(lo + chunk, m)) for lo in range(0, m, chunk)]
+    if threads <= 1 or len(ranges) == 1:
+        for lo, hi in ranges:
+            kernel(lo, hi, *args)
+            advance(hi - lo)
+        return
+    with ThreadPoolExecutor(max_workers=min(threads, len(ranges))) as pool:
+        futures = {pool.submit(kernel, lo, hi, *args): hi - lo for lo, hi in ranges}
+        for future in as_completed(futures):
+            future.result()
+            advance(futures[future])
 
 
 def _status_of(code: int) -> MemberStatus:
@@ -655,9 +696,9 @@ def solve_ensemble(
     max_events
         Crossings kept per member.
     chunk_size
-        Members per kernel call; bounds the scratch memory of one call and sets how
-        often the progress bar moves. ``None``: all at once (100 chunks with a progress
-        bar).
+        Members per kernel call: the unit of work handed to a thread, and how often the
+        progress bar moves. ``None``: about eight chunks per thread (at least 100 with
+        a progress bar).
     progress
         Show a progress bar (needs ``rich``).
 
@@ -678,9 +719,11 @@ def solve_ensemble(
     Notes
     -----
     Members are independent: one that diverges or fails stops alone and is marked in
-    ``member_status``. The numba backend runs members in parallel threads (``prange``),
-    each with its own scratch arrays; results equal those of :func:`solve` member by
-    member.
+    ``member_status``. With the numba backend, chunks of members run in parallel on
+    ``numba.get_num_threads()`` threads (the explicit schemes through their batch
+    kernels, which release the GIL; the Rosenbrock schemes and maps through their
+    ``prange`` ensemble kernels); each member has its own scratch arrays, and results
+    equal those of :func:`solve` member by member.
 
     Examples
     --------
@@ -701,48 +744,33 @@ def solve_ensemble(
         te = np.array([plan.t0, plan.t1])
     emax = _check_count(max_events, "max_events", minimum=0) if plan.ev_dir.size else 0
     m = y0_arr.shape[0]
-    if chunk_size is None:
-        chunk = max(1, -(-m // 100)) if progress else m
-    else:
+    batched = plan.prefix in _BATCHED
+    threads = _num_threads() if batched and plan.compiled.backend == "numba" else 1
+    if chunk_size is not None:
         chunk = _check_count(chunk_size, "chunk_size", minimum=1)
-    name = f"{plan.prefix}_ensemble"
+    elif batched:  # a few chunks per thread balance the load; 100 or more move the bar
+        chunk = max(1, min(-(-m // (8 * threads)), -(-m // 100) if progress else m))
+    else:
+        chunk = max(1, -(-m // 100)) if progress else m
+    name = f"{plan.prefix}_batch" if batched else f"{plan.prefix}_ensemble"
+    tiny = _ensemble_args(plan, y0_arr[:1], p_arr[:1], te, 0)
     compile_time = plan.codegen_time + _warm(
-        plan, name, _ensemble_args(plan, y0_arr[:1], p_arr[:1], te, 0)
+        plan, name, (0, 1, *tiny) if batched else tiny, offset=2 if batched else 0
     )
 
     kernel = plan.compiled.kernel(name)
-    out_y = np.full((m, te.shape[0], m_.num_variables), np.nan)
-    ev_t = np.full((m, emax), np.nan)
-    ev_y = np.full((m, emax, m_.num_variables), np.nan)
-    ev_i = np.full((m, emax), -1, dtype=np.int64)
-    counters = np.zeros((m, 16), dtype=np.int64)
-    t_final = np.zeros(m)
-    wall = 0.0
+    args = _ensemble_args(plan, y0_arr, p_arr, te, emax)
+    out_y, ev_t, ev_y, ev_i, counters, t_final = args[11:17]
     with _progress_bar(progress, m, f"{m_.name}: {m} members") as advance:
-        for lo in range(0, m, chunk):
-            hi = min(lo + chunk, m)
-            start = time.perf_counter()
-            kernel(
-                y0_arr[lo:hi],
-                p_arr[lo:hi],
-                plan.t0,
-                plan.t1,
-                te,
-                plan.rtol,
-                plan.atol,
-                plan.cfg,
-                plan.tab,
-                plan.ev_dir,
-                plan.ev_term,
-                out_y[lo:hi],
-                ev_t[lo:hi],
-                ev_y[lo:hi],
-                ev_i[lo:hi],
-                counters[lo:hi],
-                t_final[lo:hi],
-            )
-            wall += time.perf_counter() - start
-            advance(hi - lo)
+        start = time.perf_counter()
+        if batched:
+            _run_batches(kernel, args, m, chunk, threads, advance)
+        else:
+            for lo in range(0, m, chunk):
+                hi = min(lo + chunk, m)
+                kernel(*(a[lo:hi] if k in _PER_MEMBER else a for k, a in enumerate(args)))
+                advance(hi - lo)
+        wall = time.perf_counter() - start
 
     codes = counters[:, 6].copy()
     codes[(codes < 0) | (codes >= len(MemberStatus)) | (codes == _STIFF)] = (

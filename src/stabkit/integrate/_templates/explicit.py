@@ -1815,11 +1815,13 @@ def autots23_member(
 
 
 # --------------------------------------------------------------------------- ensembles
-# Members run in chunks of _ERK_CHUNK, one chunk per prange iteration. A chunk works on
-# its own copies of the shared inputs and outputs: every call of a member increments and
-# decrements the reference counts of the arrays it is given (atomic operations), and on
-# arrays shared by all threads those contend for one cache line. On thread-local copies
-# they cost nothing measurable, and the ensemble scales with the number of cores.
+# ``<name>_batch(lo, hi, ...)`` integrates members lo..hi-1 of an ensemble (the arguments
+# of ``<name>_ensemble``) on its own copies of the shared inputs and outputs, which it
+# writes back at the end: every call of a member increments and decrements the
+# reference counts of the arrays it is given (atomic operations), and on arrays shared
+# by all threads those would contend for one cache line. solve_ensemble runs batches
+# from a pool of threads (the kernels release the GIL); ``<name>_ensemble`` is the same
+# as one prange loop over batches of _ERK_CHUNK members.
 _ERK_CHUNK = 16
 
 
@@ -1883,7 +1885,7 @@ _ERK_MEMBERS = (
 
 if NUMBA:
 
-    @_erk_overload(_erk_member, prefer_literal=True)
+    @_erk_overload(_erk_member, prefer_literal=True, inline="always")
     def _erk_member_overload(
         kind,
         y0,
@@ -1955,7 +1957,7 @@ if NUMBA:
         return impl
 
 
-@_jit
+@_erk_ijit
 def _erk_chunk(
     kind,
     lo,
@@ -2029,6 +2031,382 @@ def _erk_chunk(
     counters[lo:hi] = cnt
 
 
+@_jit
+def dopri5_batch(
+    lo,
+    hi,
+    y0s,
+    ps,
+    t0,
+    t1,
+    t_eval,
+    rtol,
+    atol,
+    cfg,
+    tab,
+    ev_dir,
+    ev_term,
+    out_y,
+    out_ev_t,
+    out_ev_y,
+    out_ev_i,
+    counters,
+    t_final,
+):
+    """Members lo..hi-1 of ``dopri5_ensemble``'s arguments (see above)."""
+    _erk_chunk(
+        0,
+        lo,
+        hi,
+        y0s,
+        ps,
+        t0,
+        t1,
+        t_eval,
+        rtol,
+        atol,
+        cfg,
+        tab,
+        ev_dir,
+        ev_term,
+        out_y,
+        out_ev_t,
+        out_ev_y,
+        out_ev_i,
+        counters,
+        t_final,
+    )
+
+
+@_jit
+def tsit5_batch(
+    lo,
+    hi,
+    y0s,
+    ps,
+    t0,
+    t1,
+    t_eval,
+    rtol,
+    atol,
+    cfg,
+    tab,
+    ev_dir,
+    ev_term,
+    out_y,
+    out_ev_t,
+    out_ev_y,
+    out_ev_i,
+    counters,
+    t_final,
+):
+    """Members lo..hi-1 of ``tsit5_ensemble``'s arguments (see above)."""
+    _erk_chunk(
+        1,
+        lo,
+        hi,
+        y0s,
+        ps,
+        t0,
+        t1,
+        t_eval,
+        rtol,
+        atol,
+        cfg,
+        tab,
+        ev_dir,
+        ev_term,
+        out_y,
+        out_ev_t,
+        out_ev_y,
+        out_ev_i,
+        counters,
+        t_final,
+    )
+
+
+@_jit
+def dop853_batch(
+    lo,
+    hi,
+    y0s,
+    ps,
+    t0,
+    t1,
+    t_eval,
+    rtol,
+    atol,
+    cfg,
+    tab,
+    ev_dir,
+    ev_term,
+    out_y,
+    out_ev_t,
+    out_ev_y,
+    out_ev_i,
+    counters,
+    t_final,
+):
+    """Members lo..hi-1 of ``dop853_ensemble``'s arguments (see above)."""
+    _erk_chunk(
+        2,
+        lo,
+        hi,
+        y0s,
+        ps,
+        t0,
+        t1,
+        t_eval,
+        rtol,
+        atol,
+        cfg,
+        tab,
+        ev_dir,
+        ev_term,
+        out_y,
+        out_ev_t,
+        out_ev_y,
+        out_ev_i,
+        counters,
+        t_final,
+    )
+
+
+@_jit
+def rk4_batch(
+    lo,
+    hi,
+    y0s,
+    ps,
+    t0,
+    t1,
+    t_eval,
+    rtol,
+    atol,
+    cfg,
+    tab,
+    ev_dir,
+    ev_term,
+    out_y,
+    out_ev_t,
+    out_ev_y,
+    out_ev_i,
+    counters,
+    t_final,
+):
+    """Members lo..hi-1 of ``rk4_ensemble``'s arguments (see above)."""
+    _erk_chunk(
+        3,
+        lo,
+        hi,
+        y0s,
+        ps,
+        t0,
+        t1,
+        t_eval,
+        rtol,
+        atol,
+        cfg,
+        tab,
+        ev_dir,
+        ev_term,
+        out_y,
+        out_ev_t,
+        out_ev_y,
+        out_ev_i,
+        counters,
+        t_final,
+    )
+
+
+@_jit
+def auto_batch(
+    lo,
+    hi,
+    y0s,
+    ps,
+    t0,
+    t1,
+    t_eval,
+    rtol,
+    atol,
+    cfg,
+    tab,
+    ev_dir,
+    ev_term,
+    out_y,
+    out_ev_t,
+    out_ev_y,
+    out_ev_i,
+    counters,
+    t_final,
+):
+    """Members lo..hi-1 of ``auto_ensemble``'s arguments (see above)."""
+    _erk_chunk(
+        4,
+        lo,
+        hi,
+        y0s,
+        ps,
+        t0,
+        t1,
+        t_eval,
+        rtol,
+        atol,
+        cfg,
+        tab,
+        ev_dir,
+        ev_term,
+        out_y,
+        out_ev_t,
+        out_ev_y,
+        out_ev_i,
+        counters,
+        t_final,
+    )
+
+
+@_jit
+def auto23_batch(
+    lo,
+    hi,
+    y0s,
+    ps,
+    t0,
+    t1,
+    t_eval,
+    rtol,
+    atol,
+    cfg,
+    tab,
+    ev_dir,
+    ev_term,
+    out_y,
+    out_ev_t,
+    out_ev_y,
+    out_ev_i,
+    counters,
+    t_final,
+):
+    """Members lo..hi-1 of ``auto23_ensemble``'s arguments (see above)."""
+    _erk_chunk(
+        5,
+        lo,
+        hi,
+        y0s,
+        ps,
+        t0,
+        t1,
+        t_eval,
+        rtol,
+        atol,
+        cfg,
+        tab,
+        ev_dir,
+        ev_term,
+        out_y,
+        out_ev_t,
+        out_ev_y,
+        out_ev_i,
+        counters,
+        t_final,
+    )
+
+
+@_jit
+def autots_batch(
+    lo,
+    hi,
+    y0s,
+    ps,
+    t0,
+    t1,
+    t_eval,
+    rtol,
+    atol,
+    cfg,
+    tab,
+    ev_dir,
+    ev_term,
+    out_y,
+    out_ev_t,
+    out_ev_y,
+    out_ev_i,
+    counters,
+    t_final,
+):
+    """Members lo..hi-1 of ``autots_ensemble``'s arguments (see above)."""
+    _erk_chunk(
+        6,
+        lo,
+        hi,
+        y0s,
+        ps,
+        t0,
+        t1,
+        t_eval,
+        rtol,
+        atol,
+        cfg,
+        tab,
+        ev_dir,
+        ev_term,
+        out_y,
+        out_ev_t,
+        out_ev_y,
+        out_ev_i,
+        counters,
+        t_final,
+    )
+
+
+@_jit
+def autots23_batch(
+    lo,
+    hi,
+    y0s,
+    ps,
+    t0,
+    t1,
+    t_eval,
+    rtol,
+    atol,
+    cfg,
+    tab,
+    ev_dir,
+    ev_term,
+    out_y,
+    out_ev_t,
+    out_ev_y,
+    out_ev_i,
+    counters,
+    t_final,
+):
+    """Members lo..hi-1 of ``autots23_ensemble``'s arguments (see above)."""
+    _erk_chunk(
+        7,
+        lo,
+        hi,
+        y0s,
+        ps,
+        t0,
+        t1,
+        t_eval,
+        rtol,
+        atol,
+        cfg,
+        tab,
+        ev_dir,
+        ev_term,
+        out_y,
+        out_ev_t,
+        out_ev_y,
+        out_ev_i,
+        counters,
+        t_final,
+    )
+
+
 @_pjit
 def dopri5_ensemble(
     y0s,
@@ -2049,14 +2427,13 @@ def dopri5_ensemble(
     counters,
     t_final,
 ):
-    """Members of ``dopri5_member`` in parallel (prange over chunks), without save_all."""
+    """Members of ``dopri5_member`` in parallel (prange over batches), without save_all."""
     m = y0s.shape[0]
     num_chunks = (m + _ERK_CHUNK - 1) // _ERK_CHUNK
     for c in prange(num_chunks):
         lo = c * _ERK_CHUNK
         hi = min(lo + _ERK_CHUNK, m)
-        _erk_chunk(
-            0,
+        dopri5_batch(
             lo,
             hi,
             y0s,
@@ -2099,14 +2476,13 @@ def tsit5_ensemble(
     counters,
     t_final,
 ):
-    """Members of ``tsit5_member`` in parallel (prange over chunks), without save_all."""
+    """Members of ``tsit5_member`` in parallel (prange over batches), without save_all."""
     m = y0s.shape[0]
     num_chunks = (m + _ERK_CHUNK - 1) // _ERK_CHUNK
     for c in prange(num_chunks):
         lo = c * _ERK_CHUNK
         hi = min(lo + _ERK_CHUNK, m)
-        _erk_chunk(
-            1,
+        tsit5_batch(
             lo,
             hi,
             y0s,
@@ -2149,14 +2525,13 @@ def dop853_ensemble(
     counters,
     t_final,
 ):
-    """Members of ``dop853_member`` in parallel (prange over chunks), without save_all."""
+    """Members of ``dop853_member`` in parallel (prange over batches), without save_all."""
     m = y0s.shape[0]
     num_chunks = (m + _ERK_CHUNK - 1) // _ERK_CHUNK
     for c in prange(num_chunks):
         lo = c * _ERK_CHUNK
         hi = min(lo + _ERK_CHUNK, m)
-        _erk_chunk(
-            2,
+        dop853_batch(
             lo,
             hi,
             y0s,
@@ -2199,14 +2574,13 @@ def rk4_ensemble(
     counters,
     t_final,
 ):
-    """Members of ``rk4_member`` in parallel (prange over chunks), without save_all."""
+    """Members of ``rk4_member`` in parallel (prange over batches), without save_all."""
     m = y0s.shape[0]
     num_chunks = (m + _ERK_CHUNK - 1) // _ERK_CHUNK
     for c in prange(num_chunks):
         lo = c * _ERK_CHUNK
         hi = min(lo + _ERK_CHUNK, m)
-        _erk_chunk(
-            3,
+        rk4_batch(
             lo,
             hi,
             y0s,
@@ -2249,14 +2623,13 @@ def auto_ensemble(
     counters,
     t_final,
 ):
-    """Members of ``auto_member`` in parallel (prange over chunks), without save_all."""
+    """Members of ``auto_member`` in parallel (prange over batches), without save_all."""
     m = y0s.shape[0]
     num_chunks = (m + _ERK_CHUNK - 1) // _ERK_CHUNK
     for c in prange(num_chunks):
         lo = c * _ERK_CHUNK
         hi = min(lo + _ERK_CHUNK, m)
-        _erk_chunk(
-            4,
+        auto_batch(
             lo,
             hi,
             y0s,
@@ -2299,14 +2672,13 @@ def auto23_ensemble(
     counters,
     t_final,
 ):
-    """Members of ``auto23_member`` in parallel (prange over chunks), without save_all."""
+    """Members of ``auto23_member`` in parallel (prange over batches), without save_all."""
     m = y0s.shape[0]
     num_chunks = (m + _ERK_CHUNK - 1) // _ERK_CHUNK
     for c in prange(num_chunks):
         lo = c * _ERK_CHUNK
         hi = min(lo + _ERK_CHUNK, m)
-        _erk_chunk(
-            5,
+        auto23_batch(
             lo,
             hi,
             y0s,
@@ -2349,14 +2721,13 @@ def autots_ensemble(
     counters,
     t_final,
 ):
-    """Members of ``autots_member`` in parallel (prange over chunks), without save_all."""
+    """Members of ``autots_member`` in parallel (prange over batches), without save_all."""
     m = y0s.shape[0]
     num_chunks = (m + _ERK_CHUNK - 1) // _ERK_CHUNK
     for c in prange(num_chunks):
         lo = c * _ERK_CHUNK
         hi = min(lo + _ERK_CHUNK, m)
-        _erk_chunk(
-            6,
+        autots_batch(
             lo,
             hi,
             y0s,
@@ -2399,14 +2770,13 @@ def autots23_ensemble(
     counters,
     t_final,
 ):
-    """Members of ``autots23_member`` in parallel (prange over chunks), without save_all."""
+    """Members of ``autots23_member`` in parallel (prange over batches), without save_all."""
     m = y0s.shape[0]
     num_chunks = (m + _ERK_CHUNK - 1) // _ERK_CHUNK
     for c in prange(num_chunks):
         lo = c * _ERK_CHUNK
         hi = min(lo + _ERK_CHUNK, m)
-        _erk_chunk(
-            7,
+        autots23_batch(
             lo,
             hi,
             y0s,
