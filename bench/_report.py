@@ -396,14 +396,14 @@ def _lorenz_md(results: dict[str, Any]) -> list[str]:
         "<details><summary>Detail: seconds, compile times, statuses, notes</summary>",
         "",
         "| method | best s | median s | runs | vs anchor (medians) | vs bracketing anchor runs "
-        "| CPU/wall | compile s | ok members | rhs evals/traj | notes |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| CPU/wall | CPU s per 1000 traj | compile s | ok members | rhs evals/traj | notes |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for k in keys:
         r = rows[k]
         if not r.get("available", True) or not r.get("throughput"):
             out.append(
-                f"| {r['label']} | – | – | – | – | – | – | – | – | – | "
+                f"| {r['label']} | – | – | – | – | – | – | – | – | – | – | "
                 f"{r.get('reason', '').replace('|', '/')} |"
             )
             continue
@@ -415,7 +415,7 @@ def _lorenz_md(results: dict[str, Any]) -> list[str]:
         out.append(
             f"| {r['label']} | {r['best_s']:.4g} | {r['median_s']:.4g} | {len(r['times'])} "
             f"| {_fmt_ratio(r.get('vs_anchor_median'))} | {_fmt_ratio(r.get('vs_local_anchor'))} "
-            f"| {_fmt_num(r.get('cpu_per_wall'), 2)} "
+            f"| {_fmt_num(r.get('cpu_per_wall'), 2)} | {_fmt_num(r.get('cpu_s_per_1k'), 3)} "
             f"| {_fmt_s(r.get('compile_time'))} "
             f"| {r.get('ok', '?')}/{r['members']} | {nfev_s} | "
             f"{_notes(r).replace('|', '/')} |"
@@ -619,7 +619,9 @@ FAIRNESS = """## Fairness notes
   (`numba.set_num_threads`, `torch.set_num_threads`); scipy is single-threaded; XLA uses its
   own thread pool (not configurable through a public jax API; `XLA_FLAGS` is recorded above).
   The detail table's *CPU/wall* column (process CPU seconds / wall seconds of the timed
-  calls) shows how many cores each row actually kept busy.
+  calls) shows how many cores each row actually kept busy, and *CPU s per 1000 traj* the
+  work it spent (least sensitive to the load, but OpenMP runtimes such as torch's burn CPU
+  spinning when the machine is oversubscribed).
 - **Noise**: the machine is shared. The anchor and the stabkit rows run interleaved (anchor,
   stabkit, anchor, ...) so that load affects them alike; ratios from best-of and from medians
   are both given.

@@ -493,6 +493,7 @@ def _finish_row(raw: dict[str, Any], label: str, notes: str) -> dict[str, Any]:
         row["throughput_median"] = n / row["median_s"]
         if row.get("cpu"):
             row["cpu_per_wall"] = float(sum(row["cpu"]) / sum(times))
+            row["cpu_s_per_1k"] = float(min(row["cpu"]) / n * 1000)
         if row.get("thread1"):
             # One-thread cross-check: valid when the work ran on the calling thread.
             th, cpu = np.asarray(row["thread1"]), np.asarray(row["cpu1"])
