@@ -537,13 +537,24 @@ def _import_file(path: Path, module_name: str) -> ModuleType:
     return module
 
 
+_TEMPLATES_HASH: dict[tuple[tuple[str, int, int], ...], str] = {}
+
+
 def _templates_hash() -> str:
+    """Hash of the generator and the templates; recomputed only when a file changes."""
+    paths = [Path(__file__), *_template_files()]
+    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    cached = _TEMPLATES_HASH.get(stamp)
+    if cached is not None:
+        return cached
     h = hashlib.sha256()
-    h.update(Path(__file__).read_bytes())  # the generator itself
-    for path in _template_files():
+    for path in paths:
         h.update(path.name.encode())
         h.update(path.read_bytes())
-    return h.hexdigest()[:12]
+    value = h.hexdigest()[:12]
+    _TEMPLATES_HASH.clear()
+    _TEMPLATES_HASH[stamp] = value
+    return value
 
 
 def _events_key(events: Sequence[Any]) -> str:
