@@ -352,7 +352,9 @@ class _Parser:
                     "exp of a large multiple of a logarithm is too large to compute exactly",
                     offset,
                 )
-        return self.build(offset, "exp", sympy.exp, argument)
+        result = self.build(offset, "exp()", sympy.exp, argument)
+        self.check_deep(result, offset, "exp()")
+        return result
 
     def multiply(self, factors: list[sympy.Expr], offset: int) -> sympy.Expr:
         if len(factors) == 1:
@@ -548,6 +550,16 @@ class _Parser:
 
     def apply(self, name: str, spec: _Function, args: list[sympy.Expr], offset: int) -> sympy.Expr:
         what = f"{name}()"
+        if name in _COMPARING_FUNCTIONS:
+            for arg in args:
+                if arg.is_number and not (arg.is_Rational or arg.is_Float):
+                    estimate = _approximate(arg)
+                    if not (math.isfinite(estimate) and abs(estimate) < 1e300):
+                        raise self.error(
+                            f"{what} cannot compare the number {to_text(arg)}: it is too "
+                            "large or undefined in double precision",
+                            offset,
+                        )
         if name == "exp":
             return self.exp(args[0], offset)
         if name == "pow":
@@ -574,10 +586,20 @@ class _Parser:
         return result
 
     def check_deep(self, result: sympy.Expr, offset: int, what: str) -> None:
-        """Complex or infinite values anywhere in a power or function value."""
+        """Complex or infinite values anywhere in a power or function value.
+
+        A constant must also be a finite real double (as the kernels compute it): this
+        refuses exp(1000) like the literal 1e400, and keeps towers such as
+        exp(exp(exp(exp(5)))) out, which sympy cannot even sort or print.
+        """
         for bad in (sympy.I, *_BAD_VALUES):  # e.g. log(x, -2) = log(x)/(log(2) + I*pi)
             if result.has(bad):
                 self.check_numbers(bad, offset, what)
+        if result.is_number and not result.is_Rational and not math.isfinite(_approximate(result)):
+            raise self.error(
+                f"{what} gives a constant that is not a finite real number in double precision",
+                offset,
+            )
 
     def delay(self, token: _Token, args: list[sympy.Expr]) -> sympy.Expr:
         name = token.text
@@ -597,6 +619,56 @@ class _Parser:
         term = sympy.Function(name)(args[0])
         self.delay_terms.append(DelayTerm(name, args[0], term, token.offset + 1))
         return term
+
+
+# functions sympy evaluates by comparing numbers, which never ends for exp(exp(exp(exp(5))))
+_COMPARING_FUNCTIONS = frozenset({"abs", "sign", "floor", "ceil", "min", "max", "heaviside"})
+_MATH: dict[type, Callable[..., float]] = {
+    sympy.exp: math.exp,
+    sympy.log: math.log,
+    sympy.sin: math.sin,
+    sympy.cos: math.cos,
+    sympy.tan: math.tan,
+    sympy.asin: math.asin,
+    sympy.acos: math.acos,
+    sympy.atan: math.atan,
+    sympy.atan2: math.atan2,
+    sympy.sinh: math.sinh,
+    sympy.cosh: math.cosh,
+    sympy.tanh: math.tanh,
+    sympy.asinh: math.asinh,
+    sympy.acosh: math.acosh,
+    sympy.atanh: math.atanh,
+    sympy.Abs: abs,
+    sympy.floor: math.floor,
+    sympy.ceiling: math.ceil,
+    sympy.sign: lambda v: math.copysign(1.0, v) if v else 0.0,
+    sympy.Heaviside: lambda v, h0=0.5: 1.0 if v > 0 else (h0 if v == 0 else 0.0),
+    sympy.Min: min,
+    sympy.Max: max,
+}
+
+
+def _approximate(expr: sympy.Basic) -> float:
+    """A constant expression in double precision: inf on overflow, nan when undefined."""
+    try:
+        if expr.is_Rational:
+            return expr.p / expr.q
+        if expr.is_Float or expr is sympy.pi or expr is sympy.E:
+            return float(expr)
+        values = [_approximate(a) for a in expr.args]
+        if expr.is_Add:
+            return math.fsum(values)
+        if expr.is_Mul:
+            return math.prod(values)
+        if expr.is_Pow:
+            return float(values[0] ** values[1])
+        function = _MATH.get(type(expr))
+        return math.nan if function is None else float(function(*values))
+    except OverflowError:
+        return math.inf
+    except (ValueError, TypeError, ZeroDivisionError):
+        return math.nan
 
 
 def _settle(expr: sympy.Basic) -> sympy.Basic:
@@ -873,7 +945,10 @@ class _Printer:
 
     def add(self, expr: sympy.Expr) -> str:
         parts: list[str] = []
-        for term in expr.as_ordered_terms():
+        terms = expr.args
+        if not any(t.is_number and not math.isfinite(_approximate(t)) for t in terms):
+            terms = expr.as_ordered_terms()  # sorts numbers by value: only finite ones
+        for term in terms:
             if parts and _is_negative(term):
                 parts.append(" - " + self.text(-term, _SUM))
             else:
@@ -882,9 +957,10 @@ class _Printer:
 
     def mul(self, expr: sympy.Expr) -> tuple[str, int]:
         if _is_negative(expr):
-            text = self.text(-expr, _SUM)
+            text, level = self.print(-expr)
             # "-(x + y)*z" would read as (-(x + y))*z, and sympy distributes that -1
-            return ("-(" + text + ")" if text.startswith("(") else "-" + text), _UNARY
+            wrap = level <= _SUM or text.startswith("(")
+            return ("-(" + text + ")" if wrap else "-" + text), _UNARY
         numerator: list[str] = []
         divisors: list[str] = []
         for factor in expr.as_ordered_factors():
