@@ -305,7 +305,7 @@ def _fmt_s(x: float | None) -> str:
     if x is None or not (isinstance(x, (int, float)) and math.isfinite(x)):
         return "n/a"
     if x >= 1:
-        return f"{x:.2f}"
+        return f"{x:.2f} s"
     if x >= 1e-3:
         return f"{x * 1e3:.1f} ms"
     return f"{x * 1e6:.0f} µs"
@@ -396,7 +396,7 @@ def _lorenz_md(results: dict[str, Any]) -> list[str]:
         "<details><summary>Detail: seconds, compile times, statuses, notes</summary>",
         "",
         "| method | best s | median s | runs | vs anchor (medians) | vs bracketing anchor runs "
-        "| CPU/wall | CPU s per 1000 traj | compile s | ok members | rhs evals/traj | notes |",
+        "| CPU/wall | CPU s per 1000 traj | compile | ok members | rhs evals/traj | notes |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for k in keys:
