@@ -535,9 +535,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="measure nothing: rewrite --out from the numbers already in --json",
     )
-    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
-    ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "ensemble.json")
+    ap.add_argument("--out", type=Path, default=None, help="default docs/BENCHMARKS.md")
+    ap.add_argument("--json", type=Path, default=None, help="default bench/results/ensemble.json")
     args = ap.parse_args(argv)
+    # a smoke run never overwrites the recorded full results
+    suffix = "-quick" if args.quick else ""
+    if args.out is None:
+        args.out = (
+            ROOT / "bench" / "results" / "BENCHMARKS-quick.md"
+            if args.quick
+            else (ROOT / "docs" / "BENCHMARKS.md")
+        )
+    if args.json is None:
+        args.json = ROOT / "bench" / "results" / f"ensemble{suffix}.json"
     if args.members is None:
         args.members = 500 if args.quick else 10_000
     if args.scipy_members is None:
