@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import sympy
 
+from stabkit.errors import InputError
+
 __all__ = ["IntervalProgram", "IntervalUnsupportedError", "interval_unsupported_reason"]
 
 _EPS = float(np.finfo(np.float64).eps)
@@ -329,7 +331,7 @@ class IntervalProgram:
         self.variables = tuple(variables)
         self._slots: dict[sympy.Basic, int] = {}
         self._ops: list[tuple[Any, ...]] = []
-        self.outputs = [self._node(sympy.sympify(e)) for e in exprs]
+        self.outputs = [self._node(_as_expression(e)) for e in exprs]
 
     def _emit(self, expr: sympy.Basic, op: tuple[Any, ...]) -> int:
         self._ops.append(op)
@@ -423,3 +425,15 @@ class IntervalProgram:
             np.stack([np.broadcast_to(o[1], (num,)) for o in outs], axis=1),
             np.stack([np.broadcast_to(o[2], (num,)) for o in outs], axis=1),
         )
+
+
+def _as_expression(value: Any) -> sympy.Basic:
+    """A sympy expression from an expression or a plain number; text is never parsed here."""
+    if isinstance(value, sympy.Basic):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(
+            f"IntervalProgram: expected sympy expressions or numbers, got {value!r}; "
+            "parse text with stabkit.model.parse.parse_expression first"
+        )
+    return sympy.Integer(value) if isinstance(value, int) else sympy.Float(value)
