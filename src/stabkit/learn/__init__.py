@@ -1,1 +1,49 @@
-"""stabkit.learn."""
+"""stabkit.learn: stability of learning systems (optional extra: torch).
+
+Linear operators over model parameters (:func:`hessian_operator`,
+:func:`ggn_operator`, :class:`MatrixOperator`) and their spectra
+(:func:`top_eigenvalues`, :func:`trace_estimate`). Names are loaded on first
+access, so ``import stabkit.learn`` imports neither torch nor the submodules.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "EigenResult",
+    "GGNOperator",
+    "HessianOperator",
+    "MatrixOperator",
+    "TraceResult",
+    "ggn_operator",
+    "hessian_operator",
+    "top_eigenvalues",
+    "trace_estimate",
+]
+
+_WHERE = {
+    "GGNOperator": "operators",
+    "HessianOperator": "operators",
+    "MatrixOperator": "operators",
+    "ggn_operator": "operators",
+    "hessian_operator": "operators",
+    "EigenResult": "spectra",
+    "TraceResult": "spectra",
+    "top_eigenvalues": "spectra",
+    "trace_estimate": "spectra",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'stabkit.learn' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"stabkit.learn.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

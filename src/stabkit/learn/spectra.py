@@ -1,0 +1,400 @@
+"""Spectra of symmetric linear operators: Lanczos eigenvalues and stochastic traces.
+
+Works on any operator with ``shape`` and ``matvec(v)`` (numpy in, numpy out), e.g.
+:class:`~stabkit.learn.operators.MatrixOperator` or
+:class:`~stabkit.learn.operators.HessianOperator`. Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from stabkit.errors import ConvergenceError, InputError
+from stabkit.results import Provenance, Result, Stats
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["EigenResult", "TraceResult", "top_eigenvalues", "trace_estimate"]
+
+_WHICH = ("largest_algebraic", "largest_magnitude", "smallest_algebraic")
+_TRACE_METHODS = ("hutchinson", "hutch++")
+
+
+def _check_operator(operator: Any, fname: str) -> int:
+    shape = getattr(operator, "shape", None)
+    if not callable(getattr(operator, "matvec", None)) or shape is None:
+        raise InputError(
+            f"{fname}(operator={type(operator).__name__}): need an object with shape and "
+            "matvec(v); wrap a matrix in MatrixOperator"
+        )
+    if len(shape) != 2 or shape[0] != shape[1] or int(shape[0]) < 1:
+        raise InputError(f"{fname}(operator=...): shape {tuple(shape)} is not square (n, n)")
+    return int(shape[0])
+
+
+def _apply(operator: Any, v: np.ndarray, n: int) -> np.ndarray:
+    out = np.asarray(operator.matvec(v), dtype=np.float64).reshape(-1)
+    if out.shape != (n,):
+        raise InputError(
+            f"operator.matvec returned shape {out.shape}; need ({n},) for a vector of ({n},)"
+        )
+    if not np.all(np.isfinite(out)):
+        raise InputError("operator.matvec returned NaN or inf; check the operator")
+    return out
+
+
+def _int_arg(value: Any, name: str, fname: str, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise InputError(f"{fname}({name}={value!r}): need an integer >= {low}")
+    return int(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class EigenResult(Result):
+    """Extreme eigenvalues of a symmetric operator, with error bars.
+
+    Attributes
+    ----------
+    values
+        The ``k`` wanted Ritz values, in the order of ``which`` (largest first for
+        ``largest_*``, smallest first for ``smallest_algebraic``).
+    errors
+        Residual norms ``||A x - theta x||`` of the Ritz pairs; each interval
+        ``[theta - error, theta + error]`` holds an eigenvalue of the operator.
+    eigenvectors
+        ``(n, k)`` array of unit Ritz vectors.
+    converged
+        Per value: did the residual reach ``tol * |theta|``.
+    num_matvecs
+        Operator products used.
+    which, tol
+        What was asked.
+    """
+
+    values: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    errors: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    eigenvectors: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)))
+    converged: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=bool))
+    num_matvecs: int = 0
+    which: str = "largest_algebraic"
+    tol: float = 1e-3
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per eigenvalue: value, error, converged."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {"value": self.values, "error": self.errors, "converged": self.converged}
+        )
+
+    def _summary_rows(self) -> list[tuple[str, str]]:
+        rows = super()._summary_rows()
+        rows.append(
+            (
+                "eigenvalues",
+                ", ".join(
+                    f"{v:.6g} ± {e:.2g}" for v, e in zip(self.values, self.errors, strict=True)
+                ),
+            )
+        )
+        rows.append(("matvecs", str(self.num_matvecs)))
+        return rows
+
+
+@dataclasses.dataclass(frozen=True)
+class TraceResult(Result):
+    """A stochastic trace estimate with its standard error and confidence interval.
+
+    Attributes
+    ----------
+    estimate
+        The trace estimate.
+    standard_error
+        Estimated standard error of ``estimate``.
+    interval
+        ``(low, high)``: Student-t confidence interval at level ``confidence``.
+    confidence
+        Level of ``interval``.
+    num_matvecs
+        Operator products used.
+    method
+        ``"hutchinson"`` or ``"hutch++"``.
+    """
+
+    estimate: float = 0.0
+    standard_error: float = 0.0
+    interval: tuple[float, float] = (0.0, 0.0)
+    confidence: float = 0.95
+    num_matvecs: int = 0
+    method: str = "hutchinson"
+
+    def _summary_rows(self) -> list[tuple[str, str]]:
+        rows = super()._summary_rows()
+        lo, hi = self.interval
+        rows.append(("trace", f"{self.estimate:.6g} ± {self.standard_error:.2g}"))
+        rows.append((f"{self.confidence:.0%} interval", f"[{lo:.6g}, {hi:.6g}]"))
+        rows.append(("matvecs", str(self.num_matvecs)))
+        return rows
+
+
+def _select(theta: np.ndarray, k: int, which: str) -> np.ndarray:
+    if which == "largest_algebraic":
+        order = np.argsort(-theta, kind="stable")
+    elif which == "smallest_algebraic":
+        order = np.argsort(theta, kind="stable")
+    else:
+        order = np.argsort(-np.abs(theta), kind="stable")
+    return order[:k]
+
+
+def top_eigenvalues(
+    operator: Any,
+    k: int = 1,
+    *,
+    which: str = "largest_algebraic",
+    tol: float = 1e-3,
+    max_matvecs: int | None = None,
+    seed: int = 0,
+    v0: Any = None,
+    throw: bool = True,
+) -> EigenResult:
+    """Extreme eigenvalues of a symmetric operator by Lanczos, with error bars.
+
+    Lanczos with full reorthogonalisation builds ``A V_m = V_m T_m + beta_m v e_m^T``;
+    the Ritz pairs ``(theta, V_m s)`` of ``T_m`` have residual norm
+    ``beta_m |s_m|``, and each interval ``theta ± residual`` holds an eigenvalue of
+    ``A`` (Parlett, *The Symmetric Eigenvalue Problem*, 1998, Thm 4.5.1). Iteration
+    stops when every wanted pair has ``residual <= tol * |theta|``.
+
+    Parameters
+    ----------
+    operator
+        Object with ``shape == (n, n)`` and ``matvec(v)`` on numpy vectors.
+    k
+        Number of eigenvalues, ``1 <= k <= n``.
+    which
+        ``"largest_algebraic"``, ``"largest_magnitude"`` or ``"smallest_algebraic"``.
+    tol
+        Relative residual tolerance.
+    max_matvecs
+        Budget of products (default ``min(n, max(300, 20 k))``); memory is
+        ``max_matvecs`` vectors of length ``n``.
+    seed
+        Seed of the random start vector.
+    v0
+        Start vector (warm start, e.g. a previous eigenvector); overrides ``seed``.
+    throw
+        Raise :class:`~stabkit.errors.ConvergenceError` when the budget is spent
+        before convergence; with ``throw=False`` return with ``status="not_converged"``.
+
+    Returns
+    -------
+    EigenResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from stabkit.learn import MatrixOperator
+    >>> op = MatrixOperator(np.diag([1.0, -5.0, 2.0, 3.0]))
+    >>> r = top_eigenvalues(op, k=2)
+    >>> np.round(r.values, 6)
+    array([3., 2.])
+    >>> float(np.round(top_eigenvalues(op, which="largest_magnitude").values[0], 6))
+    -5.0
+    """
+    fname = "top_eigenvalues"
+    t0 = time.perf_counter()
+    n = _check_operator(operator, fname)
+    k = _int_arg(k, "k", fname, 1)
+    if k > n:
+        raise InputError(f"{fname}(k={k}): the operator has only {n} eigenvalues; use k <= {n}")
+    if which not in _WHICH:
+        raise InputError(f"{fname}(which={which!r}): use one of {', '.join(_WHICH)}")
+    if not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol > 0):
+        raise InputError(f"{fname}(tol={tol!r}): need a positive finite number")
+    if max_matvecs is None:
+        max_matvecs = min(n, max(300, 20 * k))
+    m_max = _int_arg(max_matvecs, "max_matvecs", fname, k)
+    m_max = min(m_max, n)
+    rng = np.random.default_rng(seed)
+    if v0 is None:
+        v = rng.standard_normal(n)
+    else:
+        if type(v0).__module__.startswith("torch"):
+            v0 = v0.detach().cpu().numpy()
+        v = np.array(v0, dtype=np.float64).reshape(-1)
+        if v.shape != (n,) or not np.all(np.isfinite(v)) or not np.any(v):
+            raise InputError(f"{fname}(v0=...): need a finite non-zero vector of length {n}")
+    v /= np.linalg.norm(v)
+
+    basis = np.zeros((m_max + 1, n))
+    basis[0] = v
+    alpha = np.zeros(m_max)
+    beta = np.zeros(m_max)
+    matvecs = 0
+    theta = np.zeros(0)
+    s = np.zeros((0, 0))
+    idx = np.zeros(0, dtype=int)
+    residuals = np.zeros(0)
+    done = False
+    m = 0
+    for j in range(m_max):
+        w = _apply(operator, basis[j], n)
+        matvecs += 1
+        alpha[j] = basis[j] @ w
+        for _ in range(2):  # full reorthogonalisation, twice is enough
+            w -= basis[: j + 1].T @ (basis[: j + 1] @ w)
+        beta[j] = np.linalg.norm(w)
+        m = j + 1
+        t = np.diag(alpha[:m]) + np.diag(beta[: m - 1], 1) + np.diag(beta[: m - 1], -1)
+        theta, s = np.linalg.eigh(t)
+        scale = float(np.max(np.abs(theta)))
+        if m >= k:
+            idx = _select(theta, k, which)
+            residuals = beta[j] * np.abs(s[-1, idx])
+            if np.all(residuals <= tol * np.abs(theta[idx]) + 1e-13 * scale) or m == n:
+                done = True
+                break
+        if beta[j] <= 1e-12 * max(scale, np.finfo(float).tiny):
+            # invariant subspace: continue with a fresh direction orthogonal to the basis
+            beta[j] = 0.0
+            w = rng.standard_normal(n)
+            for _ in range(2):
+                w -= basis[: j + 1].T @ (basis[: j + 1] @ w)
+            basis[j + 1] = w / np.linalg.norm(w)
+        else:
+            basis[j + 1] = w / beta[j]
+    if m < k:  # pragma: no cover - m_max >= k guarantees m >= k
+        raise InputError(f"{fname}(max_matvecs={max_matvecs}): need at least k products")
+    vectors = basis[:m].T @ s[:, idx]
+    values = theta[idx]
+    converged = residuals <= tol * np.abs(values) + 1e-13 * float(np.max(np.abs(theta)))
+    status = "ok" if done else "not_converged"
+    message = (
+        ""
+        if done
+        else f"Lanczos spent max_matvecs={m_max} before all residuals reached tol={tol}; "
+        "raise max_matvecs or tol"
+    )
+    result = EigenResult(
+        status=status,
+        message=message,
+        stats=Stats(wall_time=time.perf_counter() - t0, extra={"num_matvecs": matvecs}),
+        provenance=Provenance(
+            analysis="top_eigenvalues",
+            method="Lanczos (full reorthogonalisation)",
+            params={"k": float(k), "tol": float(tol), "max_matvecs": float(m_max)},
+            seed=seed if v0 is None else None,
+        ),
+        values=values,
+        errors=residuals,
+        eigenvectors=vectors,
+        converged=converged,
+        num_matvecs=matvecs,
+        which=which,
+        tol=float(tol),
+    )
+    if not done and throw:
+        raise ConvergenceError(f"{fname}: {message}", result)
+    return result
+
+
+def trace_estimate(
+    operator: Any,
+    *,
+    method: str = "hutchinson",
+    num_matvecs: int = 100,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> TraceResult:
+    """Stochastic estimate of the trace of a symmetric operator, with a confidence interval.
+
+    Hutchinson: ``tr A ≈ mean(z_i^T A z_i)`` over Rademacher vectors ``z_i``
+    (Hutchinson 1990). Hutch++: the trace of ``A`` on a sketched dominant subspace
+    ``Q`` exactly, plus Hutchinson on the deflated rest ``(I - QQ^T) A (I - QQ^T)``,
+    one third of the products for each part (Meyer, Musco, Musco & Woodruff 2021,
+    SOSA). The interval is Student-t from the Hutchinson samples (for Hutch++, those
+    of the deflated part, conditional on ``Q``).
+
+    Parameters
+    ----------
+    operator
+        Object with ``shape == (n, n)`` and ``matvec(v)`` on numpy vectors.
+    method
+        ``"hutchinson"`` or ``"hutch++"``.
+    num_matvecs
+        Products to spend: at least 2 for Hutchinson, 6 for Hutch++.
+    seed
+        Seed of the random vectors.
+    confidence
+        Level of the interval, in (0, 1).
+
+    Returns
+    -------
+    TraceResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from stabkit.learn import MatrixOperator
+    >>> r = trace_estimate(MatrixOperator(np.diag([1.0, 2.0, 3.0])), num_matvecs=10)
+    >>> float(r.estimate), r.num_matvecs
+    (6.0, 10)
+    """
+    fname = "trace_estimate"
+    t0 = time.perf_counter()
+    n = _check_operator(operator, fname)
+    if method not in _TRACE_METHODS:
+        raise InputError(f"{fname}(method={method!r}): use 'hutchinson' or 'hutch++'")
+    low = 2 if method == "hutchinson" else 6
+    m = _int_arg(num_matvecs, "num_matvecs", fname, low)
+    if not (isinstance(confidence, (int, float)) and 0 < confidence < 1):
+        raise InputError(f"{fname}(confidence={confidence!r}): need a number in (0, 1)")
+    from scipy import stats as sps
+
+    rng = np.random.default_rng(seed)
+    used = 0
+    exact = 0.0
+    if method == "hutchinson":
+        z = rng.choice([-1.0, 1.0], size=(m, n))
+        samples = np.array([zi @ _apply(operator, zi, n) for zi in z])
+        used = m
+    else:
+        s_cols = m // 3
+        sketch = rng.choice([-1.0, 1.0], size=(s_cols, n))
+        y = np.column_stack([_apply(operator, si, n) for si in sketch])
+        q, _ = np.linalg.qr(y)
+        aq = np.column_stack([_apply(operator, q[:, i], n) for i in range(q.shape[1])])
+        exact = float(np.trace(q.T @ aq))
+        used = 2 * s_cols
+        g = m - used
+        z = rng.choice([-1.0, 1.0], size=(g, n))
+        z -= (z @ q) @ q.T
+        samples = np.array([zi @ _apply(operator, zi, n) for zi in z])
+        used += g
+    mean = float(np.mean(samples))
+    se = float(np.std(samples, ddof=1) / np.sqrt(samples.size))
+    half = float(sps.t.ppf(0.5 + confidence / 2, df=samples.size - 1)) * se
+    estimate = exact + mean
+    return TraceResult(
+        status="ok",
+        message="",
+        stats=Stats(wall_time=time.perf_counter() - t0, extra={"num_matvecs": used}),
+        provenance=Provenance(
+            analysis="trace_estimate",
+            method=method,
+            params={"num_matvecs": float(m), "confidence": float(confidence)},
+            seed=seed,
+        ),
+        estimate=estimate,
+        standard_error=se,
+        interval=(estimate - half, estimate + half),
+        confidence=float(confidence),
+        num_matvecs=used,
+        method=method,
+    )
