@@ -269,3 +269,41 @@ def test_import_is_lazy():
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_cross_entropy_hessian_and_differentiation_path():
+    torch.manual_seed(4)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 3)
+    ).double()
+    x = torch.randn(12, 3, dtype=torch.float64)
+    y = torch.randint(0, 3, (12,))
+    ce = torch.nn.functional.cross_entropy
+    op = hessian_operator(model, ce, (x, y))
+    assert op.differentiation == "forward-over-reverse"
+    np.testing.assert_allclose(op.dense(), _dense_autograd_hessian(model, ce, x, y), atol=1e-10)
+    # torch's mse_loss lacks forward-over-reverse: the operator falls back, same answer
+    model2, x2, y2 = _regression()
+    fallback = hessian_operator(model2, torch.nn.functional.mse_loss, (x2, y2))
+    assert fallback.differentiation == "reverse-over-reverse"
+
+
+def test_list_of_dict_batches():
+    model, x, y = _regression(n=30, d=4)
+
+    class Wrap(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = model
+
+        def forward(self, inputs):
+            return self.inner(inputs)
+
+    def loss(out, batch):
+        return _mse(out, batch["labels"])
+
+    batches = [{"inputs": x[:10], "labels": y[:10]}, {"inputs": x[10:], "labels": y[10:]}]
+    op = hessian_operator(Wrap(), loss, batches)
+    np.testing.assert_allclose(op.dense(), 2 * x.T.numpy() @ x.numpy() / 30, atol=1e-12)
+    g = ggn_operator(Wrap(), loss, batches)
+    np.testing.assert_allclose(g.dense(), 2 * x.T.numpy() @ x.numpy() / 30, atol=1e-12)
