@@ -11,7 +11,7 @@ import dataclasses
 import enum
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -63,9 +63,10 @@ def _tolerance(value: Any, name: str, method: str) -> float | tuple[float, ...]:
 class Method:
     """Base of all integration methods."""
 
-    @property
-    def family(self) -> MethodFamily:  # pragma: no cover - overridden
-        raise InputError(f"{type(self).__name__} is abstract; use Dopri5(), Tsit5(), ...")
+    family: ClassVar[MethodFamily]
+    """How the method advances (set by each concrete method)."""
+    order: ClassVar[int]
+    """Order of the solution the method advances."""
 
     @property
     def name(self) -> str:
@@ -155,16 +156,11 @@ class Dopri5(AdaptiveMethod):
     Wanner, Solving ODEs I (1993), II.5.
     """
 
+    family: ClassVar[MethodFamily] = MethodFamily.EXPLICIT
+    order: ClassVar[int] = 5
+
     beta: float = 0.04
     """PI controller: weight of the previous error (Hairer's DOPRI5 default 0.04)."""
-
-    @property
-    def family(self) -> MethodFamily:
-        return MethodFamily.EXPLICIT
-
-    @property
-    def order(self) -> int:
-        return 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,15 +170,10 @@ class Tsit5(AdaptiveMethod):
     Reference: Ch. Tsitouras, Comput. Math. Appl. 62 (2011) 770-775.
     """
 
+    family: ClassVar[MethodFamily] = MethodFamily.EXPLICIT
+    order: ClassVar[int] = 5
+
     beta: float = 0.04
-
-    @property
-    def family(self) -> MethodFamily:
-        return MethodFamily.EXPLICIT
-
-    @property
-    def order(self) -> int:
-        return 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,15 +183,10 @@ class DOP853(AdaptiveMethod):
     Reference: Hairer, Norsett & Wanner, Solving ODEs I (1993), II.10.
     """
 
+    family: ClassVar[MethodFamily] = MethodFamily.EXPLICIT
+    order: ClassVar[int] = 8
+
     beta: float = 0.0
-
-    @property
-    def family(self) -> MethodFamily:
-        return MethodFamily.EXPLICIT
-
-    @property
-    def order(self) -> int:
-        return 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -210,13 +196,8 @@ class Rosenbrock23(AdaptiveMethod):
     Reference: Shampine & Reichelt, SIAM J. Sci. Comput. 18 (1997) 1-22.
     """
 
-    @property
-    def family(self) -> MethodFamily:
-        return MethodFamily.ROSENBROCK
-
-    @property
-    def order(self) -> int:
-        return 2
+    family: ClassVar[MethodFamily] = MethodFamily.ROSENBROCK
+    order: ClassVar[int] = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -226,13 +207,8 @@ class Rodas5(AdaptiveMethod):
     Reference: Di Marzo (1993); Hairer & Wanner, Solving ODEs II (1996), VI.4.
     """
 
-    @property
-    def family(self) -> MethodFamily:
-        return MethodFamily.ROSENBROCK
-
-    @property
-    def order(self) -> int:
-        return 5
+    family: ClassVar[MethodFamily] = MethodFamily.ROSENBROCK
+    order: ClassVar[int] = 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -247,20 +223,15 @@ class RK4(Method):
         A trajectory whose max-norm exceeds this is marked ``DIVERGED``.
     """
 
+    family: ClassVar[MethodFamily] = MethodFamily.FIXED
+    order: ClassVar[int] = 4
+
     dt: float = 0.01
     divergence_threshold: float = 1e100
 
     def __post_init__(self) -> None:
         if not (isinstance(self.dt, (int, float)) and math.isfinite(self.dt) and self.dt > 0):
             raise InputError(f"RK4(dt={self.dt!r}): the step size must be finite and > 0")
-
-    @property
-    def family(self) -> MethodFamily:
-        return MethodFamily.FIXED
-
-    @property
-    def order(self) -> int:
-        return 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -272,6 +243,9 @@ class Auto(AdaptiveMethod):
     stability region) for ``stiffness_patience`` accepted steps; the trajectory then
     continues with ``stiff`` (default :class:`Rodas5`) from the current state.
     """
+
+    family: ClassVar[MethodFamily] = MethodFamily.AUTO
+    order: ClassVar[int] = 5
 
     nonstiff: str = "dopri5"
     stiff: str = "rodas5"
@@ -285,14 +259,6 @@ class Auto(AdaptiveMethod):
             raise InputError(f"Auto(stiff={self.stiff!r}): choose 'rodas5' or 'rosenbrock23'")
         if self.stiffness_patience < 1:
             raise InputError(f"Auto(stiffness_patience={self.stiffness_patience}): must be >= 1")
-
-    @property
-    def family(self) -> MethodFamily:
-        return MethodFamily.AUTO
-
-    @property
-    def order(self) -> int:
-        return 5
 
 
 @dataclasses.dataclass(frozen=True)
