@@ -76,7 +76,8 @@ def test_fold_curve_passes_the_fold_and_locates_it():
     assert tr.test_values.shape == (len(tr.points), 2)
     sign = np.sign(tr.test_values[:, 0])
     (k,) = np.flatnonzero(sign[1:] != sign[:-1])
-    z, t, ok = locate_zero(residual, jacobian, tr.points[k], tr.points[k + 1], tr.tangents[k], 0, tests)
+    pts, tans = tr.points, tr.tangents
+    z, t, ok = locate_zero(residual, jacobian, pts[k], pts[k + 1], tans[k], 0, tests)
     assert ok
     assert abs(z[0]) < 1e-10 and z[1] == pytest.approx(1.0, abs=1e-12)
     assert abs(t[1]) < 1e-10 and abs(residual(z)[0]) < 1e-12
