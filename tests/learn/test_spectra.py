@@ -10,6 +10,8 @@ torch = pytest.importorskip("torch")
 from stabkit.errors import ConvergenceError, InputError  # noqa: E402
 from stabkit.learn import (  # noqa: E402
     EigenResult,
+    Hutchinson,
+    HutchPlusPlus,
     MatrixOperator,
     TraceResult,
     hessian_operator,
@@ -53,10 +55,10 @@ def test_regression_hessian_top_eigenvalues_match_eigh(k):
 
 def test_trace_of_regression_hessian():
     op, h = _regression_operator()
-    r = trace_estimate(op, method="hutch++", num_matvecs=36)
+    r = trace_estimate(op, HutchPlusPlus(36))
     # 36 >= 3 n: the sketch spans the whole space, so the trace is exact
     assert r.estimate == pytest.approx(np.trace(h), rel=1e-10)
-    r = trace_estimate(op, num_matvecs=200, seed=1)
+    r = trace_estimate(op, Hutchinson(200), seed=1)
     assert (
         r.interval[0] - 3 * r.standard_error <= np.trace(h) <= r.interval[1] + 3 * r.standard_error
     )
@@ -162,9 +164,9 @@ def test_trace_bad_inputs():
     with pytest.raises(InputError, match="method"):
         trace_estimate(op, method="hutch")
     with pytest.raises(InputError, match="num_matvecs"):
-        trace_estimate(op, num_matvecs=1)
+        Hutchinson(num_matvecs=1)
     with pytest.raises(InputError, match="num_matvecs"):
-        trace_estimate(op, method="hutch++", num_matvecs=5)
+        HutchPlusPlus(num_matvecs=5)
     with pytest.raises(InputError, match="confidence"):
         trace_estimate(op, confidence=1.0)
 
@@ -176,7 +178,7 @@ def test_hutchinson_interval_coverage():
     runs = 200
     covered = 0
     for seed in range(runs):
-        r = trace_estimate(op, num_matvecs=30, seed=seed, confidence=0.9)
+        r = trace_estimate(op, Hutchinson(30), seed=seed, confidence=0.9)
         assert isinstance(r, TraceResult) and r.num_matvecs == 30
         covered += r.interval[0] <= true <= r.interval[1]
     # Binomial(200, 0.9): mean 180, sd 4.2; allow about 4 sd on either side
@@ -189,11 +191,8 @@ def test_hutchpp_beats_hutchinson_on_low_rank_plus_noise():
     eigs = np.concatenate([np.linspace(50.0, 100.0, 10), rng.uniform(0.0, 0.1, n - 10)])
     op = MatrixOperator(_sym(n, seed=8, eigs=eigs))
     true = eigs.sum()
-    err_h = [abs(trace_estimate(op, num_matvecs=60, seed=s).estimate - true) for s in range(20)]
-    err_pp = [
-        abs(trace_estimate(op, method="hutch++", num_matvecs=60, seed=s).estimate - true)
-        for s in range(20)
-    ]
+    err_h = [abs(trace_estimate(op, Hutchinson(60), seed=s).estimate - true) for s in range(20)]
+    err_pp = [abs(trace_estimate(op, HutchPlusPlus(60), seed=s).estimate - true) for s in range(20)]
     assert np.mean(err_pp) < 0.2 * np.mean(err_h)
-    r = trace_estimate(op, method="hutch++", num_matvecs=60)
+    r = trace_estimate(op, HutchPlusPlus(60))
     assert r.num_matvecs == 60 and r.interval[0] <= r.estimate <= r.interval[1]

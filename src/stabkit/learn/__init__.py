@@ -2,7 +2,8 @@
 
 Linear operators over model parameters (:func:`hessian_operator`,
 :func:`ggn_operator`, :class:`MatrixOperator`) and their spectra
-(:func:`top_eigenvalues`, :func:`trace_estimate`). Names are loaded on first
+(:func:`top_eigenvalues`, :func:`trace_estimate`, :func:`frobenius_estimate`,
+:func:`spectral_density`). Names are loaded on first
 access, so ``import stabkit.learn`` imports neither torch nor the submodules.
 """
 
@@ -12,13 +13,20 @@ import importlib
 from typing import Any
 
 __all__ = [
+    "SLQ",
     "EigenResult",
+    "FrobeniusResult",
     "GGNOperator",
     "HessianOperator",
+    "HutchPlusPlus",
+    "Hutchinson",
     "MatrixOperator",
+    "SpectralDensityResult",
     "TraceResult",
+    "frobenius_estimate",
     "ggn_operator",
     "hessian_operator",
+    "spectral_density",
     "top_eigenvalues",
     "trace_estimate",
 ]
@@ -30,9 +38,16 @@ _WHERE = {
     "ggn_operator": "operators",
     "hessian_operator": "operators",
     "EigenResult": "spectra",
-    "TraceResult": "spectra",
     "top_eigenvalues": "spectra",
-    "trace_estimate": "spectra",
+    "FrobeniusResult": "trace",
+    "HutchPlusPlus": "trace",
+    "Hutchinson": "trace",
+    "TraceResult": "trace",
+    "frobenius_estimate": "trace",
+    "trace_estimate": "trace",
+    "SLQ": "density",
+    "SpectralDensityResult": "density",
+    "spectral_density": "density",
 }
 
 

@@ -1,4 +1,4 @@
-"""Spectra of symmetric linear operators: Lanczos eigenvalues and stochastic traces.
+"""Extreme eigenvalues of symmetric linear operators by Lanczos, with error bars.
 
 Works on any operator with ``shape`` and ``matvec(v)`` (numpy in, numpy out), e.g.
 :class:`~stabkit.learn.operators.MatrixOperator` or
@@ -14,44 +14,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from stabkit.errors import ConvergenceError, InputError
+from stabkit.learn._linop import _apply, _check_operator, _int_arg
 from stabkit.results import Provenance, Result, Stats
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["EigenResult", "TraceResult", "top_eigenvalues", "trace_estimate"]
+__all__ = ["EigenResult", "top_eigenvalues"]
 
 _WHICH = ("largest_algebraic", "largest_magnitude", "smallest_algebraic")
-_TRACE_METHODS = ("hutchinson", "hutch++")
-
-
-def _check_operator(operator: Any, fname: str) -> int:
-    shape = getattr(operator, "shape", None)
-    if not callable(getattr(operator, "matvec", None)) or shape is None:
-        raise InputError(
-            f"{fname}(operator={type(operator).__name__}): need an object with shape and "
-            "matvec(v); wrap a matrix in MatrixOperator"
-        )
-    if len(shape) != 2 or shape[0] != shape[1] or int(shape[0]) < 1:
-        raise InputError(f"{fname}(operator=...): shape {tuple(shape)} is not square (n, n)")
-    return int(shape[0])
-
-
-def _apply(operator: Any, v: np.ndarray, n: int) -> np.ndarray:
-    out = np.asarray(operator.matvec(v), dtype=np.float64).reshape(-1)
-    if out.shape != (n,):
-        raise InputError(
-            f"operator.matvec returned shape {out.shape}; need ({n},) for a vector of ({n},)"
-        )
-    if not np.all(np.isfinite(out)):
-        raise InputError("operator.matvec returned NaN or inf; check the operator")
-    return out
-
-
-def _int_arg(value: Any, name: str, fname: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise InputError(f"{fname}({name}={value!r}): need an integer >= {low}")
-    return int(value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,42 +73,6 @@ class EigenResult(Result):
                 ),
             )
         )
-        rows.append(("matvecs", str(self.num_matvecs)))
-        return rows
-
-
-@dataclasses.dataclass(frozen=True)
-class TraceResult(Result):
-    """A stochastic trace estimate with its standard error and confidence interval.
-
-    Attributes
-    ----------
-    estimate
-        The trace estimate.
-    standard_error
-        Estimated standard error of ``estimate``.
-    interval
-        ``(low, high)``: Student-t confidence interval at level ``confidence``.
-    confidence
-        Level of ``interval``.
-    num_matvecs
-        Operator products used.
-    method
-        ``"hutchinson"`` or ``"hutch++"``.
-    """
-
-    estimate: float = 0.0
-    standard_error: float = 0.0
-    interval: tuple[float, float] = (0.0, 0.0)
-    confidence: float = 0.95
-    num_matvecs: int = 0
-    method: str = "hutchinson"
-
-    def _summary_rows(self) -> list[tuple[str, str]]:
-        rows = super()._summary_rows()
-        lo, hi = self.interval
-        rows.append(("trace", f"{self.estimate:.6g} ± {self.standard_error:.2g}"))
-        rows.append((f"{self.confidence:.0%} interval", f"[{lo:.6g}, {hi:.6g}]"))
         rows.append(("matvecs", str(self.num_matvecs)))
         return rows
 
@@ -302,99 +237,3 @@ def top_eigenvalues(
     if not done and throw:
         raise ConvergenceError(f"{fname}: {message}", result)
     return result
-
-
-def trace_estimate(
-    operator: Any,
-    *,
-    method: str = "hutchinson",
-    num_matvecs: int = 100,
-    seed: int = 0,
-    confidence: float = 0.95,
-) -> TraceResult:
-    """Stochastic estimate of the trace of a symmetric operator, with a confidence interval.
-
-    Hutchinson: ``tr A ≈ mean(z_i^T A z_i)`` over Rademacher vectors ``z_i``
-    (Hutchinson 1990). Hutch++: the trace of ``A`` on a sketched dominant subspace
-    ``Q`` exactly, plus Hutchinson on the deflated rest ``(I - QQ^T) A (I - QQ^T)``,
-    one third of the products for each part (Meyer, Musco, Musco & Woodruff 2021,
-    SOSA). The interval is Student-t from the Hutchinson samples (for Hutch++, those
-    of the deflated part, conditional on ``Q``).
-
-    Parameters
-    ----------
-    operator
-        Object with ``shape == (n, n)`` and ``matvec(v)`` on numpy vectors.
-    method
-        ``"hutchinson"`` or ``"hutch++"``.
-    num_matvecs
-        Products to spend: at least 2 for Hutchinson, 6 for Hutch++.
-    seed
-        Seed of the random vectors.
-    confidence
-        Level of the interval, in (0, 1).
-
-    Returns
-    -------
-    TraceResult
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from stabkit.learn import MatrixOperator
-    >>> r = trace_estimate(MatrixOperator(np.diag([1.0, 2.0, 3.0])), num_matvecs=10)
-    >>> float(r.estimate), r.num_matvecs
-    (6.0, 10)
-    """
-    fname = "trace_estimate"
-    t0 = time.perf_counter()
-    n = _check_operator(operator, fname)
-    if method not in _TRACE_METHODS:
-        raise InputError(f"{fname}(method={method!r}): use 'hutchinson' or 'hutch++'")
-    low = 2 if method == "hutchinson" else 6
-    m = _int_arg(num_matvecs, "num_matvecs", fname, low)
-    if not (isinstance(confidence, (int, float)) and 0 < confidence < 1):
-        raise InputError(f"{fname}(confidence={confidence!r}): need a number in (0, 1)")
-    from scipy import stats as sps
-
-    rng = np.random.default_rng(seed)
-    used = 0
-    exact = 0.0
-    if method == "hutchinson":
-        z = rng.choice([-1.0, 1.0], size=(m, n))
-        samples = np.array([zi @ _apply(operator, zi, n) for zi in z])
-        used = m
-    else:
-        s_cols = m // 3
-        sketch = rng.choice([-1.0, 1.0], size=(s_cols, n))
-        y = np.column_stack([_apply(operator, si, n) for si in sketch])
-        q, _ = np.linalg.qr(y)
-        aq = np.column_stack([_apply(operator, q[:, i], n) for i in range(q.shape[1])])
-        exact = float(np.trace(q.T @ aq))
-        used = 2 * s_cols
-        g = m - used
-        z = rng.choice([-1.0, 1.0], size=(g, n))
-        z -= (z @ q) @ q.T
-        samples = np.array([zi @ _apply(operator, zi, n) for zi in z])
-        used += g
-    mean = float(np.mean(samples))
-    se = float(np.std(samples, ddof=1) / np.sqrt(samples.size))
-    half = float(sps.t.ppf(0.5 + confidence / 2, df=samples.size - 1)) * se
-    estimate = exact + mean
-    return TraceResult(
-        status="ok",
-        message="",
-        stats=Stats(wall_time=time.perf_counter() - t0, extra={"num_matvecs": used}),
-        provenance=Provenance(
-            analysis="trace_estimate",
-            method=method,
-            params={"num_matvecs": float(m), "confidence": float(confidence)},
-            seed=seed,
-        ),
-        estimate=estimate,
-        standard_error=se,
-        interval=(estimate - half, estimate + half),
-        confidence=float(confidence),
-        num_matvecs=used,
-        method=method,
-    )
