@@ -122,8 +122,9 @@ def _batch_size(batch: Any, where: str) -> int:
     return 1
 
 
-def _normalise_batches(batch: Any, fname: str) -> list[tuple[Any, float]]:
-    """Batches as ``[(batch, weight)]`` with weights proportional to size, summing to 1."""
+def _normalise_batches(batch: Any, fname: str) -> tuple[list[tuple[Any, float]], float]:
+    """Batches as ``[(batch, weight)]`` with weights proportional to size, summing to 1,
+    and the total size."""
     if isinstance(batch, (tuple, Mapping)):
         items = [batch]
     elif isinstance(batch, list):
@@ -152,7 +153,7 @@ def _normalise_batches(batch: Any, fname: str) -> list[tuple[Any, float]]:
             )
         out.append((b, float(_batch_size(b, where))))
     total = sum(w for _, w in out)
-    return [(b, w / total) for b, w in out]
+    return [(b, w / total) for b, w in out], total
 
 
 class _TorchOperator:
@@ -169,10 +170,19 @@ class _TorchOperator:
         params: Sequence[str] | None = None,
         mode: str = "eval",
         check_determinism: bool = True,
+        distributed: bool = False,
     ) -> None:
         import torch
 
         fname = f"{self._name}_operator"
+        if distributed and not (
+            torch.distributed.is_available() and torch.distributed.is_initialized()
+        ):
+            raise InputError(
+                f"{fname}(distributed=True): torch.distributed is not initialised; call "
+                "torch.distributed.init_process_group(...) on every rank first"
+            )
+        self.distributed = bool(distributed)
         if not isinstance(model, torch.nn.Module):
             raise InputError(f"{fname}(model={type(model).__name__}): need a torch.nn.Module")
         if not callable(loss_fn):
@@ -205,7 +215,7 @@ class _TorchOperator:
         self._sizes = [int(self._params[n].numel()) for n in names]
         self.dtype = self._params[names[0]].dtype
         self.device = self._params[names[0]].device
-        self._batches = _normalise_batches(batch, fname)
+        self._batches, self._local_size = _normalise_batches(batch, fname)
         self.num_matvecs = 0
         #: how products are formed; falls back to "reverse-over-reverse" for losses
         #: whose forward-mode derivative torch lacks
@@ -273,10 +283,21 @@ class _TorchOperator:
             out = self._product(self._unflatten(t)).detach()
         finally:
             self.model.train(was_training)
+        if self.distributed:
+            out = self._all_reduce(out)
         self.num_matvecs += 1
         if as_numpy:
             return out.cpu().numpy().astype(np.float64)
         return out.to(dtype=v.dtype, device=v.device)
+
+    def _all_reduce(self, local: Any) -> Any:
+        """Size-weighted mean of the ranks' products: every rank gets the global product."""
+        import torch
+        import torch.distributed as dist
+
+        packed = torch.cat([local * self._local_size, local.new_tensor([self._local_size])])
+        dist.all_reduce(packed, op=dist.ReduceOp.SUM)
+        return packed[:-1] / packed[-1]
 
     def dense(self, *, max_size: int = 4000) -> np.ndarray:
         """The full matrix, one product per column (for small models and tests)."""
@@ -409,6 +430,10 @@ _DOC_ARGS = """
         Compute two products with the same vector and raise
         :class:`~stabkit.errors.InputError` when they differ (dropout, or batch
         norm in train mode).
+    distributed
+        Under ``torch.distributed`` (e.g. DDP): ``batch`` is this rank's shard, and
+        each product is all-reduced, weighted by shard size, so every rank gets the
+        operator of the whole data set. Every rank must call ``matvec`` alike.
 """
 
 
@@ -420,6 +445,7 @@ def hessian_operator(
     params: Sequence[str] | None = None,
     mode: str = "eval",
     check_determinism: bool = True,
+    distributed: bool = False,
 ) -> HessianOperator:
     """Hessian of a loss over a model's parameters, as a symmetric linear operator.
 
@@ -446,7 +472,13 @@ def hessian_operator(
            [0., 4.]])
     """
     return HessianOperator(
-        model, loss_fn, batch, params=params, mode=mode, check_determinism=check_determinism
+        model,
+        loss_fn,
+        batch,
+        params=params,
+        mode=mode,
+        check_determinism=check_determinism,
+        distributed=distributed,
     )
 
 
@@ -458,6 +490,7 @@ def ggn_operator(
     params: Sequence[str] | None = None,
     mode: str = "eval",
     check_determinism: bool = True,
+    distributed: bool = False,
 ) -> GGNOperator:
     """Generalised Gauss-Newton matrix ``J^T H_L J`` as a symmetric linear operator.
 
@@ -483,7 +516,13 @@ def ggn_operator(
            [0., 4.]])
     """
     return GGNOperator(
-        model, loss_fn, batch, params=params, mode=mode, check_determinism=check_determinism
+        model,
+        loss_fn,
+        batch,
+        params=params,
+        mode=mode,
+        check_determinism=check_determinism,
+        distributed=distributed,
     )
 
 
