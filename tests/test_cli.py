@@ -227,6 +227,7 @@ def test_demo_reports_a_failing_section_and_exits_1(tmp_path, monkeypatch, capsy
         raise RuntimeError("section <exploded>")
 
     monkeypatch.setattr(demo, "DEMO_SECTIONS", [demo.DemoSection("broken", "Broken", broken)])
+    monkeypatch.setattr(demo, "discover_demo_sections", lambda: [])
     assert main(["demo", "--quick", "--out", str(tmp_path)]) == 1
     html = (tmp_path / "index.html").read_text()
     assert "status status-error" in html and "section &lt;exploded&gt;" in html

@@ -1,15 +1,21 @@
 """The bundled demo: a list of sections, each running one example and drawing its figures.
 
-``stabkit demo`` (and ``make demo``) runs :data:`DEMO_SECTIONS` in order and writes a
-report folder: one PNG per figure and a self-contained ``index.html``. To add an
-analysis to the demo, write a function ``ctx -> ReportSection`` and append a
-:class:`DemoSection` to :data:`DEMO_SECTIONS`; use ``ctx.quick`` to keep the quick mode
-(run by the test suite) to a few seconds, and ``ctx.save`` to write figures.
+``stabkit demo`` (and ``make demo``) runs the sections of :func:`demo_sections` in order
+and writes a report folder: one PNG per figure and a self-contained ``index.html``.
+
+To add an analysis to the demo, write a module ``stabkit/report/demos/<key>.py`` defining
+``ORDER: int`` (sections sort by it; the four built-in sections of :data:`DEMO_SECTIONS`
+count as 10, 20, 30 and 40) and ``SECTION = DemoSection(key, title, fn)`` with
+``fn(ctx: DemoContext) -> ReportSection``; use ``ctx.quick`` to keep the quick mode (run
+by the test suite) to a few seconds, and ``ctx.save`` to write figures. A module that
+fails to load becomes a section with status ``"error"``; the others still run.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import pkgutil
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -32,6 +38,8 @@ __all__ = [
     "DemoContext",
     "DemoReport",
     "DemoSection",
+    "demo_sections",
+    "discover_demo_sections",
     "run_demo",
     "states_around",
 ]
@@ -379,13 +387,75 @@ def _blow_up(ctx: DemoContext) -> ReportSection:
     )
 
 
-#: The demo, in order. Later analyses append their sections here.
+#: The built-in sections, in order (their ORDER is 10, 20, 30, 40).
 DEMO_SECTIONS: list[DemoSection] = [
     DemoSection("brusselator", "Brusselator: a limit cycle", _brusselator),
     DemoSection("lorenz", "Lorenz: an ensemble on a chaotic attractor", _lorenz),
     DemoSection("robertson", "Robertson: a stiff chemical system", _robertson),
     DemoSection("blow-up", "Finite-time blow-up: per-member status", _blow_up),
 ]
+
+_DEMOS_PACKAGE = "stabkit.report.demos"
+
+
+def _failed_section(key: str, title: str, why: str, exc: BaseException) -> DemoSection:
+    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+
+    def fail(ctx: DemoContext) -> ReportSection:
+        raise RuntimeError(f"{why}: {detail}") from exc
+
+    return DemoSection(key, title, fail)
+
+
+def discover_demo_sections(package: str = _DEMOS_PACKAGE) -> list[tuple[int, DemoSection]]:
+    """``(ORDER, SECTION)`` of every module of ``package`` not starting with ``_``.
+
+    A module that fails to import or lacks ``ORDER`` (an int) or ``SECTION`` (a
+    :class:`DemoSection`) gives a section that raises its error when run, ordered last,
+    so the report shows it and every other section still runs.
+    """
+    pkg = importlib.import_module(package)
+    found: list[tuple[int, DemoSection]] = []
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name.startswith("_"):
+            continue
+        name = f"{package}.{info.name}"
+        try:
+            module = importlib.import_module(name)
+            order = getattr(module, "ORDER", None)
+            section = getattr(module, "SECTION", None)
+            if isinstance(order, bool) or not isinstance(order, int):
+                raise TypeError(f"{name}.ORDER must be an int, got {order!r}")
+            if not isinstance(section, DemoSection):
+                raise TypeError(f"{name}.SECTION must be a DemoSection, got {section!r}")
+        except Exception as exc:
+            why = f"demo module {name} failed to load"
+            found.append((10**9, _failed_section(info.name, f"{name} (failed)", why, exc)))
+            continue
+        found.append((order, section))
+    return found
+
+
+def demo_sections() -> list[DemoSection]:
+    """The whole demo in order: :data:`DEMO_SECTIONS` and the modules of ``report.demos``.
+
+    Sections sort by ``ORDER`` (the built-in ones count as 10, 20, 30, 40; ties keep
+    the built-in sections first, then module names in alphabetical order). A discovered
+    section whose key repeats an earlier one becomes an error section.
+    """
+    entries = [(10 * (i + 1), s) for i, s in enumerate(DEMO_SECTIONS)]
+    entries += discover_demo_sections()
+    ordered = [s for _, s in sorted(entries, key=lambda e: e[0])]
+    seen: set[str] = set()
+    out: list[DemoSection] = []
+    for section in ordered:
+        if section.key in seen:
+            clash = InputError(f"key {section.key!r} is already used by an earlier section")
+            why = f"demo section {section.title!r} cannot run"
+            section = _failed_section(f"{section.key}-2", section.title, why, clash)
+        seen.add(section.key)
+        out.append(section)
+    return out
 
 
 def run_demo(
@@ -406,7 +476,7 @@ def run_demo(
     quick
         Smaller ensembles and shorter runs (seconds once kernels are cached).
     only
-        Keys of the sections to run (default: all of :data:`DEMO_SECTIONS`).
+        Keys of the sections to run (default: all of :func:`demo_sections`).
     on_start, on_finish
         Called before and after each section (the CLI shows progress with them).
     raise_errors
@@ -418,8 +488,9 @@ def run_demo(
         The folder, the page and the sections; a failed section has status ``"error"``
         and its error as text.
     """
-    keys = [s.key for s in DEMO_SECTIONS]
-    chosen = list(DEMO_SECTIONS)
+    sections = demo_sections()
+    keys = [s.key for s in sections]
+    chosen = list(sections)
     if only is not None:
         for key in only:
             if key not in keys:
@@ -428,7 +499,7 @@ def run_demo(
                     f"no demo section {key!r}; the sections are {', '.join(keys)}"
                     + (f"; {hint}" if hint else "")
                 )
-        chosen = [s for s in DEMO_SECTIONS if s.key in set(only)]
+        chosen = [s for s in sections if s.key in set(only)]
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
     ctx = DemoContext(folder=target, quick=quick)
