@@ -29,7 +29,7 @@ import numpy as np
 
 from stabkit.errors import InputError
 
-__all__ = ["PALC", "CurveTrace", "correct", "locate_zero", "tangent_at", "trace_curve"]
+__all__ = ["PALC", "CurveTrace", "StopFn", "correct", "locate_zero", "tangent_at", "trace_curve"]
 
 ResidualFn = Callable[[np.ndarray], np.ndarray]
 JacobianFn = Callable[[np.ndarray], np.ndarray]
@@ -207,7 +207,9 @@ def correct(
             return None, k, None
         res_norm = _inf_norm(res)
         scale = 1.0 + _inf_norm(x)
-        converged = res_norm <= tol * scale and step_norm <= math.sqrt(tol) * scale
+        converged = res_norm <= tol * scale and (
+            step_norm <= math.sqrt(tol) * scale or res_norm <= 1e-2 * tol * scale
+        )
         if k == max_iterations and not converged:
             break
         jac = counter.jac(x) if counter is not None else np.asarray(jacobian(x), dtype=float)
@@ -225,8 +227,8 @@ def correct(
         border[-1] = -float(normal @ (x - x_pred))
         try:
             dx = np.linalg.solve(matrix, border)
-        except np.linalg.LinAlgError:
-            return None, k, None
+        except np.linalg.LinAlgError:  # exactly singular (a branch point): least squares
+            dx = np.linalg.lstsq(matrix, border, rcond=None)[0]
         if not np.all(np.isfinite(dx)):
             return None, k, None
         x = x + dx

@@ -1,0 +1,471 @@
+"""Continuation of equilibria (flows) and period-k points (maps) in one parameter.
+
+:func:`continue_branch` follows the curve f(x, p) = 0 (f^k(x, p) = x for maps) by
+pseudo-arclength continuation (:class:`PALC`), records the stability of every point,
+and detects, locates (to 1e-10 in the parameter) and describes its special points:
+folds (LP), Hopf points (H, with the first Lyapunov coefficient) and branch points (BP)
+for flows; folds, flips (PD) and Neimark-Sacker points (NS) for maps. From a branch
+point it switches onto the other branch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from stabkit.analysis._branch_result import Branch, BranchPoint, SpecialPoint
+from stabkit.analysis._branch_system import BranchSystem
+from stabkit.analysis._palc import PALC, CurveTrace, StopFn, locate_zero, tangent_at, trace_curve
+from stabkit.analysis._search import parse_bounds
+from stabkit.analysis._special_points import (
+    KINDS,
+    Located,
+    branch_switch,
+    locate_special,
+    test_names,
+    test_values,
+)
+from stabkit.analysis._system import check_model, check_period
+from stabkit.errors import ConvergenceError, InputError, suggest
+from stabkit.model.model import Model, ModelKind, _named_vector
+from stabkit.results import Provenance, Stats
+
+__all__ = ["PALC", "Branch", "BranchPoint", "SpecialPoint", "continue_branch"]
+
+_TROUBLE = ("step_collapsed", "newton_failed", "non_finite")
+
+
+def _check_parameter(model: Model, parameter: object) -> str:
+    if not isinstance(parameter, str) or parameter not in model.parameters:
+        hint = suggest(str(parameter), model.parameters)
+        known = ", ".join(model.parameters) or "(none)"
+        raise InputError(
+            f"continue_branch(parameter={parameter!r}): model {model.name!r} has no such "
+            f"parameter; it has {known}" + (f"; {hint}" if hint else "")
+        )
+    return parameter
+
+
+def _check_detect(detect: object, kind: str) -> tuple[str, ...]:
+    valid = KINDS[kind]
+    if isinstance(detect, str):
+        detect = (detect,)
+    if not isinstance(detect, (tuple, list, set, frozenset)):
+        raise InputError(f"continue_branch(detect={detect!r}): give a tuple such as {valid}")
+    items = tuple(detect)
+    for item in items:
+        if item not in valid:
+            raise InputError(
+                f"continue_branch(detect={detect!r}): {item!r} is not a special point of "
+                f"{'a map' if kind == 'map' else 'a flow'}; choose from {valid}"
+            )
+    return tuple(str(i) for i in items)
+
+
+def _parse_to(to: object, p0: float, parameter: str) -> tuple[float, float, int | None]:
+    """(lo, hi, direction) of the parameter; direction None: take PALC.direction."""
+    if to is None:
+        return -math.inf, math.inf, None
+    if isinstance(to, (int, float, np.integer, np.floating)) and not isinstance(to, bool):
+        end = float(to)
+        if not math.isfinite(end) or end == p0:
+            raise InputError(
+                f"continue_branch(to={to!r}): give a finite end value of {parameter} "
+                f"different from the start {p0:g}"
+            )
+        return (end, math.inf, -1) if end < p0 else (-math.inf, end, 1)
+    try:
+        lo, hi = (float(v) for v in to)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        raise InputError(
+            f"continue_branch(to={to!r}): expected an end value or (lo, hi) bounds of {parameter}"
+        ) from None
+    if not lo < hi or not lo <= p0 <= hi:
+        raise InputError(
+            f"continue_branch(to={to!r}): need lo < hi with the start {parameter} = {p0:g} inside"
+        )
+    return lo, hi, None
+
+
+def _newton_fixed(system: BranchSystem, z: np.ndarray, where: str) -> np.ndarray:
+    """Newton on the state at fixed parameter; an InputError when it fails."""
+    n = system.n
+    z = z.copy()
+    res = system.residual(z)
+    tol = 1e-10 * (1.0 + float(np.max(np.abs(z))))
+    for _ in range(50):
+        if not np.all(np.isfinite(res)):
+            break
+        if float(np.max(np.abs(res))) <= tol:
+            return z
+        jac = system.jacobian(z)[:, :n]
+        step = np.linalg.lstsq(jac, -res, rcond=None)[0]
+        z[:n] += step
+        res = system.residual(z)
+        if float(np.max(np.abs(step))) <= 1e-15 * (1.0 + float(np.max(np.abs(z)))):
+            break
+    if np.all(np.isfinite(res)) and float(np.max(np.abs(res))) <= 1e-8 * (1.0 + np.max(np.abs(z))):
+        return z
+    raise InputError(
+        f"continue_branch({where}): the start is not an equilibrium "
+        f"(residual {float(np.max(np.abs(res))):.3g}) and Newton from it did not converge; "
+        "give a state closer to one (find_equilibria lists them)"
+    )
+
+
+@dataclasses.dataclass
+class _Setup:
+    system: BranchSystem
+    z0: np.ndarray
+    tangent0: np.ndarray | None
+    switched_from: SpecialPoint | None
+    note: str
+
+
+def _start(
+    model: Model,
+    parameter: str,
+    start: object,
+    params: object,
+    period: int,
+    backend: str,
+    method: PALC,
+    sign: int,
+) -> _Setup:
+    from stabkit.analysis.equilibria import Equilibrium
+
+    base: object = params
+    switched_from = None
+    if isinstance(start, SpecialPoint):
+        merged = dict(start.params)
+        if isinstance(params, Mapping):
+            merged.update(params)
+        elif params is not None:
+            raise InputError("continue_branch: from a SpecialPoint give params as a mapping")
+        base, state = merged, start.state
+        period = max(period, start.period)
+        if start.kind == "BP" and start.parameter == parameter:
+            switched_from = start
+    elif isinstance(start, Equilibrium):
+        state, period = start.state, max(period, start.period)
+    else:
+        if start is None:
+            raise InputError("continue_branch(start=None): give a state, an Equilibrium or a BP")
+        state = _named_vector(
+            start,  # type: ignore[arg-type]
+            model.variables,
+            model.default_state,
+            what="state",
+            model=model.name,
+        )
+    period = check_period(period, model, "continue_branch")
+    p = model.param_vector(base)  # type: ignore[arg-type]
+    system = BranchSystem(model, parameter, p, period, backend)
+    z = np.append(np.asarray(state, dtype=np.float64), p[system.index])
+    if switched_from is not None:
+        found = branch_switch(system, z, np.asarray(switched_from.tangent), method, sign)
+        if found is None:
+            raise InputError(
+                f"continue_branch(start={switched_from!r}): no second branch found through "
+                "this point (the null space of the Jacobian there is one-dimensional, or "
+                "the corrector fell back onto the known branch)"
+            )
+        return _Setup(system, found[0], found[1], switched_from, "switched branches at BP")
+    z = _newton_fixed(system, z, "start")
+    dr = system.jacobian(z)
+    s = np.linalg.svd(dr, compute_uv=False)
+    if s.size and s[-1] <= 1e-9 * max(1.0, s[0]):
+        raise InputError(
+            f"continue_branch(start=...): the start {parameter} = {z[-1]:g} is a branch "
+            "point (the Jacobian [f_x, f_p] is rank deficient), where the direction is not "
+            "unique; start a little away from it, or pass the BP SpecialPoint of a branch "
+            "through it to switch branches"
+        )
+    return _Setup(system, z, None, None, "")
+
+
+def _stop_function(
+    lo: float, hi: float, box_lo: np.ndarray, box_hi: np.ndarray, parameter: str
+) -> StopFn:
+    n = box_lo.size
+
+    def stop(z: np.ndarray) -> tuple[str, str] | None:
+        if z[-1] >= hi:
+            return "ok", f"reached {parameter} = {hi:g}"
+        if z[-1] <= lo:
+            return "ok", f"reached {parameter} = {lo:g}"
+        x = z[:n]
+        bad = np.flatnonzero((x < box_lo) | (x > box_hi))
+        if bad.size:
+            return "left_bounds", f"left the state bounds (variable {int(bad[0])})"
+        return None
+
+    return stop
+
+
+def _clip_end(
+    system: BranchSystem,
+    trace: CurveTrace,
+    lo: float,
+    hi: float,
+    box_lo: np.ndarray,
+    box_hi: np.ndarray,
+) -> tuple[CurveTrace, str]:
+    """Replace the last point (beyond ``to`` or the box) by the crossing itself."""
+    if len(trace.points) < 2:
+        return trace, ""
+    z = trace.points[-1]
+    n = system.n
+    if z[-1] >= hi or z[-1] <= lo:
+        level, index = (hi if z[-1] >= hi else lo), n
+    else:
+        x = z[:n]
+        out = np.flatnonzero((x < box_lo) | (x > box_hi))
+        if not out.size:
+            return trace, ""
+        index = int(out[0])
+        level = box_lo[index] if x[index] < box_lo[index] else box_hi[index]
+    zz, tt, ok = locate_zero(
+        system.residual, system.jacobian, trace.points[-2], z, trace.tangents[-2], 0,
+        lambda y, t: np.array([y[index] - level]),
+    )  # fmt: skip
+    if not ok:
+        return trace, "the end point was not placed on the boundary exactly"
+    points, tangents = trace.points.copy(), trace.tangents.copy()
+    points[-1], tangents[-1] = zz, tt
+    return dataclasses.replace(trace, points=points, tangents=tangents), ""
+
+
+def _record(
+    system: BranchSystem, zs: np.ndarray, ts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """DR, sorted eigenvalues and test values at every point."""
+    n = system.n
+    drs = np.array([system.jacobian(z) for z in zs]).reshape(len(zs), n, n + 1)
+    a = drs[:, :, :n] + (np.eye(n) if system.is_map else 0.0)
+    values = np.linalg.eigvals(a) if len(zs) else np.empty((0, n), complex)
+    key = -np.abs(values) if system.is_map else -values.real
+    values = np.take_along_axis(values, np.argsort(key, axis=1, kind="stable"), axis=1)
+    return drs, values, test_values(drs, ts, values, system.is_map)
+
+
+def _stability(values: np.ndarray, is_map: bool) -> tuple[np.ndarray, np.ndarray]:
+    if is_map:
+        side = np.abs(values) - 1.0
+        thr = 1e-8
+    else:
+        side = values.real
+        thr = 1e-8 * np.maximum(1.0, np.max(np.abs(values), axis=1, initial=0.0))[:, None]
+    return np.sum(side > thr, axis=1), np.all(side < -thr, axis=1)
+
+
+def _special_point(
+    loc: Located, index: int, system: BranchSystem, parameter: str, names: tuple[str, ...]
+) -> SpecialPoint:
+    return SpecialPoint(
+        kind=loc.kind,
+        parameter=parameter,
+        parameter_value=float(loc.z[-1]),
+        state=loc.z[:-1].copy(),
+        params=dict(zip(names, system.params_at(loc.z).tolist(), strict=True)),
+        eigenvalues=loc.eigenvalues,
+        coefficients=loc.coefficients,
+        first_lyapunov_coefficient=loc.first_lyapunov_coefficient,
+        criticality=loc.criticality,
+        index=index,
+        tangent=loc.tangent,
+        located=loc.converged,
+        period=system.period,
+        message=loc.message,
+    )
+
+
+def continue_branch(
+    model: Model,
+    parameter: str,
+    start: Mapping[str, float] | Sequence[float] | np.ndarray | object,
+    *,
+    params: Mapping[str, float] | Sequence[float] | np.ndarray | None = None,
+    to: float | tuple[float, float] | None = None,
+    method: PALC | None = None,
+    bounds: Mapping[str, Sequence[float]] | Sequence[Sequence[float]] | np.ndarray | None = None,
+    detect: Sequence[str] | None = None,
+    period: int = 1,
+    tol: float = 1e-10,
+    backend: str = "numba",
+    throw: bool = False,
+) -> Branch:
+    """Follow a branch of equilibria (or period-k points of a map) in one parameter.
+
+    Parameters
+    ----------
+    model
+        A flow or a map, symbolic (exact derivatives) or written as Python functions.
+    parameter
+        Name of the parameter to continue in.
+    start
+        A state (``{variable: value}`` or ``n`` numbers; Newton polishes it at the
+        start parameter), an :class:`~stabkit.analysis.equilibria.Equilibrium`, or a
+        :class:`SpecialPoint`: from a ``"BP"`` of this parameter the continuation
+        switches onto the other branch through it, from any other the branch starts there.
+    params
+        Parameter values (the continued one's value is the start).
+    to
+        An end value of ``parameter`` (the direction follows from it), or ``(lo, hi)``
+        bounds (direction from ``method.direction``), or ``None`` (no limit).
+    method
+        :class:`PALC` settings (default ``PALC()``).
+    bounds
+        A state box ``{variable: (lo, hi)}``; leaving it ends the branch there.
+    detect
+        Which special points to locate (default all): flows ``"LP"``, ``"H"``, ``"BP"``;
+        maps ``"LP"``, ``"PD"``, ``"NS"``, ``"BP"``; ``()`` for none.
+    period
+        Period of the points (maps).
+    tol
+        Location tolerance of special points (in every unknown, the parameter included).
+    backend
+        ``"numba"`` or ``"numpy"`` kernels.
+    throw
+        Raise :class:`~stabkit.errors.ConvergenceError` (with the branch so far as
+        ``.result``) when the branch ends in trouble (step collapse).
+
+    Returns
+    -------
+    Branch
+        Every point traced (never dropped), stability, located special points, and in
+        ``status``/``message`` why it ended.
+
+    Raises
+    ------
+    InputError
+        Unknown parameter (naming the valid ones), bad ``to``/``bounds``/``detect``, a
+        start that is not an equilibrium and from which Newton fails, a start at a
+        branch point, a delay or non-autonomous model.
+
+    Notes
+    -----
+    Pseudo-arclength continuation (Keller 1977) with the test functions of
+    :mod:`stabkit.analysis._special_points`; Hopf coefficients as in MatCont
+    (Kuznetsov, *Elements of Applied Bifurcation Theory*, 3rd ed., 2004, ch. 10):
+    ``A q = i omega q``, ``A^T p = -i omega p``, ``<q, q> = 1``, ``<p, q> = 1``.
+
+    Examples
+    --------
+    >>> from stabkit.model import library
+    >>> br = continue_branch(library.brusselator(), "b", [1.0, 0.5], params={"b": 0.5},
+    ...                      to=3.0, backend="numpy")
+    >>> [(s.kind, round(s.parameter_value, 10), s.criticality) for s in br.special_points]
+    [('H', 2.0, 'supercritical')]
+    """
+    t0 = time.perf_counter()
+    model = check_model(model, "continue_branch")
+    parameter = _check_parameter(model, parameter)
+    method = PALC() if method is None else method
+    if not isinstance(method, PALC):
+        raise InputError(f"continue_branch(method={method!r}): expected PALC(...)")
+    kind = "map" if model.kind is ModelKind.MAP else "ode"
+    detect_kinds = KINDS[kind] if detect is None else _check_detect(detect, kind)
+    box_lo, box_hi = parse_bounds(bounds, model)
+    p_start = model.param_vector(dict(start.params) if isinstance(start, SpecialPoint) else None)[
+        model.parameters.index(parameter)
+    ]
+    if isinstance(params, Mapping) and parameter in params:
+        p_start = float(params[parameter])
+    elif params is not None and not isinstance(params, Mapping):
+        p_start = float(model.param_vector(params)[model.parameters.index(parameter)])
+    lo, hi, direction = _parse_to(to, p_start, parameter)
+    sign = method.direction if direction is None else direction
+    setup = _start(model, parameter, start, params, period, backend, method, sign)
+    system = setup.system
+    tangent0 = setup.tangent0
+    if tangent0 is None:
+        tangent0 = tangent_at(system.jacobian(setup.z0))
+        if abs(tangent0[-1]) > 1e-12 and tangent0[-1] * sign < 0:
+            tangent0 = -tangent0
+    rhs0, jac0 = system.num_rhs, system.num_jac
+    stop = _stop_function(lo, hi, box_lo, box_hi, parameter)
+    trace = trace_curve(
+        system.residual, system.jacobian, setup.z0, method, tangent0=tangent0, stop=stop
+    )
+    trace, clip_note = _clip_end(system, trace, lo, hi, box_lo, box_hi)
+    zs, ts = trace.points, trace.tangents
+    offset = 0
+    if setup.switched_from is not None and len(zs):
+        bp = setup.switched_from
+        z_bp = np.append(bp.state, bp.parameter_value)
+        zs = np.vstack([z_bp, zs])
+        ts = np.vstack([tangent_at(system.jacobian(zs[1]), ts[0])[None], ts])
+        offset = 1
+    _, values, tests = _record(system, zs, ts)
+    names = test_names(system.is_map)
+    found: list[Located] = []
+    for col, name in enumerate(names):
+        if name not in detect_kinds:
+            continue
+        g = tests[:, col]
+        for k in np.flatnonzero(np.signbit(g[1:]) != np.signbit(g[:-1])):
+            if k < offset or not (np.isfinite(g[k]) and np.isfinite(g[k + 1])):
+                continue
+            found.append(locate_special(system, name, col, int(k), zs, ts, tol))
+    found.sort(key=lambda s: (s.segment, float(np.linalg.norm(s.z - zs[s.segment]))))
+    rows_z, rows_t, rows_v = list(zs), list(ts), list(values)
+    specials: list[SpecialPoint] = []
+    if setup.switched_from is not None and len(zs):
+        specials.append(dataclasses.replace(setup.switched_from, index=0))
+    for shift, loc in enumerate(found):
+        index = loc.segment + 1 + shift
+        rows_z.insert(index, loc.z)
+        rows_t.insert(index, loc.tangent)
+        rows_v.insert(index, loc.eigenvalues)
+        specials.append(_special_point(loc, index, system, parameter, model.parameters))
+    n = system.n
+    zs_all = np.array(rows_z).reshape(-1, n + 1)
+    values_all = np.array(rows_v, dtype=complex).reshape(-1, n)
+    num_unstable, stable = _stability(values_all, system.is_map)
+    status = trace.status
+    notes = [trace.message] + [x for x in (setup.note, clip_note) if x]
+    counts: dict[str, int] = {}
+    for s in specials:
+        counts[s.kind] = counts.get(s.kind, 0) + 1
+    if counts:
+        notes.append("found " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    wall = time.perf_counter() - t0
+    result = Branch(
+        status=status,
+        message="; ".join(notes),
+        stats=Stats(
+            num_steps=len(zs_all),
+            num_rhs_evaluations=system.num_rhs - rhs0,
+            num_jacobian_evaluations=system.num_jac - jac0,
+            wall_time=wall - system.compile_time,
+            compile_time=system.compile_time,
+            extra={"num_newton_iterations": trace.num_newton_iterations},
+        ),
+        provenance=Provenance(
+            model_hash=model.content_hash,
+            analysis="continue_branch",
+            method=repr(method),
+            params=dict(zip(model.parameters, system.params.tolist(), strict=True)),
+        ),
+        parameter=parameter,
+        variables=model.variables,
+        kind=kind,
+        period=system.period,
+        params={q: v for q, v in zip(model.parameters, system.params.tolist(), strict=True)
+                if q != parameter},
+        parameter_values=zs_all[:, -1].copy(),
+        states=zs_all[:, :-1].copy(),
+        tangents=np.array(rows_t).reshape(-1, n + 1),
+        eigenvalues=values_all,
+        num_unstable=num_unstable,
+        stable=stable,
+        special_points=tuple(specials),
+    )  # fmt: skip
+    if throw and status in _TROUBLE:
+        raise ConvergenceError(f"continue_branch: {result.message}", result)
+    return result
