@@ -27,7 +27,7 @@ import hashlib
 import json
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -352,7 +352,7 @@ class ReactionNetwork:
         return dataclasses.replace(self, initial_counts=tuple(int(c) for c in vector))
 
     def param_vector(
-        self, params: Mapping[str, float] | np.ndarray | list[float] | None = None
+        self, params: Mapping[str, float] | Sequence[float] | np.ndarray | None = None
     ) -> np.ndarray:
         """Parameter values as float64 in network order, mass-action rates checked >= 0.
 
@@ -370,7 +370,9 @@ class ReactionNetwork:
         _check_rates(self, vector, raise_as=InputError)
         return vector
 
-    def count_vector(self, counts: Mapping[str, int] | np.ndarray | list[int] | None) -> np.ndarray:
+    def count_vector(
+        self, counts: Mapping[str, int] | Sequence[int] | np.ndarray | None
+    ) -> np.ndarray:
         """Initial counts as int64 in species order (``None``: the defaults).
 
         Raises
@@ -391,7 +393,7 @@ class ReactionNetwork:
                     )
                 out[self.species.index(key)] = _count(value, f"y0[{key!r}]", InputError)
             return out
-        values = list(np.asarray(counts).ravel()) if not isinstance(counts, list) else counts
+        values = list(np.asarray(counts, dtype=object).ravel())
         if np.ndim(counts) != 1 or len(values) != self.num_species:
             raise InputError(
                 f"y0 has shape {np.shape(counts)}, but network {self.name!r} has "
