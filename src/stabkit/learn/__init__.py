@@ -14,6 +14,7 @@ from typing import Any
 
 __all__ = [
     "SLQ",
+    "CSVSink",
     "EigenResult",
     "EmpiricalFisherOperator",
     "FrobeniusResult",
@@ -28,7 +29,10 @@ __all__ = [
     "QKNormAttention",
     "SGDStabilityResult",
     "SpectralDensityResult",
+    "StabilityMonitor",
+    "TensorBoardSink",
     "TraceResult",
+    "WandbSink",
     "adam_preconditioned_operator",
     "adam_preconditioner",
     "adam_threshold",
@@ -55,6 +59,10 @@ __all__ = [
 ]
 
 _WHERE = {
+    "StabilityMonitor": "monitors",
+    "CSVSink": "monitors",
+    "TensorBoardSink": "monitors",
+    "WandbSink": "monitors",
     "PerpGrad": "numerics",
     "QKNormAttention": "numerics",
     "collapse_gap": "numerics",
