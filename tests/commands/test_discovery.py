@@ -47,7 +47,7 @@ def extra_commands(tmp_path, monkeypatch):
 
 def test_the_built_in_commands_are_discovered():
     names = [c.name for c in discover_commands()]
-    for name in ("demo", "info", "models", "simulate", "study"):
+    for name in ("demo", "info", "models", "simulate", "study", "analyze", "continue"):
         assert name in names, name
     assert names == sorted(names)
     assert all(c.ok for c in discover_commands()), [c.error for c in discover_commands()]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stabkit.commands._common import seconds_text
+from stabkit.errors import StabkitError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -65,6 +66,7 @@ def _print_result(console: Console, result: StudyResult, *, verbose: bool) -> No
 
 def _list(console: Console) -> int:
     from rich.table import Table
+    from rich.text import Text
 
     from stabkit.studies import list_studies
     from stabkit.studies._expected import load_expected
@@ -74,7 +76,11 @@ def _list(console: Console) -> int:
     for c in ("name", "numbers", "claims"):
         t.add_column(c)
     for name in list_studies():
-        entries = load_expected(_studies_folder() / name / "expected.json").values()
+        try:
+            entries = load_expected(_studies_folder() / name / "expected.json").values()
+        except StabkitError as exc:
+            t.add_row(name, Text(f"broken expected.json: {exc}", style="red"), "")
+            continue
         numbers = sum(1 for e in entries if e.kind != "claim")
         t.add_row(name, str(numbers), str(len(entries) - numbers))
     console.print(t)
