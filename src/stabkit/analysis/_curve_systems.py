@@ -1,0 +1,219 @@
+"""Minimally extended systems of fold and Hopf curves and their codim-2 test functions.
+
+Unknowns ``z = (x, p1, p2)``. A fold curve is ``f(x, p) = 0, g(x, p) = 0`` with ``g``
+the bordered test function of ``M = A`` (``A = Df``); a Hopf curve the same with
+``M = 2A (.) I``, the bialternate product, whose eigenvalues are ``lambda_i + lambda_j``
+(``i < j``), so that it is singular where a pair sums to zero (Hopf points, and neutral
+saddles ``lambda, -lambda`` beyond Bogdanov-Takens points). ``g`` solves
+
+    [[M, b], [c^T, 0]] [v; g] = [0; 1],      [[M^T, c], [b^T, 0]] [w; h] = [0; 1],
+
+and ``dg/dz = -w^T (dM/dz) v`` exactly, from the symbolic second derivatives
+(Govaerts, *Numerical Methods for Bifurcations of Dynamical Equilibria*, SIAM 2000,
+Sections 4.4 and 4.6; Kuznetsov, *Elements of Applied Bifurcation Theory*, 3rd ed.,
+Section 10.2). The borders are refreshed to the last ``v, w`` every few points.
+
+Codim-2 test functions (each changes sign at its point):
+
+fold curve   CP  ``w^T B(v, v)`` (the quadratic coefficient vanishes)
+             BT  ``w^T v`` (left and right null vectors orthogonal: a Jordan block)
+             ZH  ``prod (lambda_i + lambda_j)`` over the other eigenvalues (a pair +- i w)
+Hopf curve   GH  ``l1`` (first Lyapunov coefficient, where ``kappa > 0``)
+             BT  ``kappa = lambda_1 lambda_2`` of the critical pair (``omega^2``)
+             ZH  ``prod lambda_k`` over the other eigenvalues (a zero eigenvalue)
+             HH  ``prod (lambda_i + lambda_j)`` over the other eigenvalues (a second pair)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stabkit.analysis._multilinear import Derivatives
+
+__all__ = ["CurveSystem", "bialternate", "critical_split"]
+
+FOLD_TESTS = ("CP", "BT", "ZH")
+HOPF_TESTS = ("GH", "BT", "ZH", "HH")
+
+
+def bialternate(a: np.ndarray) -> np.ndarray:
+    """The bialternate product ``2A (.) I`` (eigenvalues ``lambda_i + lambda_j``, i < j).
+
+    Rows and columns are indexed by pairs ``(p, q)``, ``p > q``, in lexicographic order
+    (Govaerts 2000, Section 4.4.4). Linear in ``a``.
+    """
+    n = a.shape[0]
+    pairs = [(p, q) for p in range(1, n) for q in range(p)]
+    m = len(pairs)
+    out = np.zeros((m, m), dtype=a.dtype)
+    for row, (p, q) in enumerate(pairs):
+        for col, (r, s) in enumerate(pairs):
+            if r == q:
+                out[row, col] = -a[p, s]
+            elif r != p and s == q:
+                out[row, col] = a[p, r]
+            elif r == p and s == q:
+                out[row, col] = a[p, p] + a[q, q]
+            elif r == p and s != q:
+                out[row, col] = a[q, s]
+            elif s == p:
+                out[row, col] = -a[q, r]
+    return out
+
+
+def _pair_sum_product(values: np.ndarray) -> float:
+    n = values.size
+    if n < 2:
+        return 1.0
+    i, j = np.triu_indices(n, 1)
+    return float(np.real(np.prod(values[i] + values[j])))
+
+
+def critical_split(values: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Split eigenvalues into the critical ones (one for LP, a pair for H) and the rest."""
+    if kind == "LP":
+        k = int(np.argmin(np.abs(values)))
+        return values[[k]], np.delete(values, k)
+    n = values.size
+    i, j = np.triu_indices(n, 1)
+    k = int(np.argmin(np.abs(values[i] + values[j])))
+    return values[[i[k], j[k]]], np.delete(values, [i[k], j[k]])
+
+
+class CurveSystem:
+    """The extended system of a fold (``kind="LP"``) or Hopf (``kind="H"``) curve.
+
+    Parameters
+    ----------
+    deriv
+        The model's derivatives.
+    kind
+        ``"LP"`` or ``"H"``.
+    base_params
+        All parameter values; ``free`` indices are replaced by the unknowns.
+    free
+        Indices of the two free parameters.
+    """
+
+    def __init__(
+        self, deriv: Derivatives, kind: str, base_params: np.ndarray, free: tuple[int, int]
+    ) -> None:
+        self.deriv = deriv
+        self.kind = kind
+        self.n = deriv.n
+        self.base = np.asarray(base_params, dtype=np.float64)
+        self.free = free
+        self.tests = FOLD_TESTS if kind == "LP" else HOPF_TESTS
+        self.b: np.ndarray | None = None
+        self.c: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ pieces
+    def split(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(x, p)`` from ``z = (x, p1, p2)``."""
+        p = self.base.copy()
+        p[list(self.free)] = z[self.n :]
+        return z[: self.n], p
+
+    def matrix(self, a: np.ndarray) -> np.ndarray:
+        return a if self.kind == "LP" else bialternate(a)
+
+    def set_borders(self, z: np.ndarray) -> None:
+        """Borders from the singular vectors of ``M`` at ``z`` (or the last ``v, w``)."""
+        x, p = self.split(z)
+        u, _, vh = np.linalg.svd(self.matrix(self.deriv.jacobian(x, p)))
+        c, b = vh[-1], u[:, -1]
+        if self.c is not None and self.b is not None:
+            c = c if c @ self.c >= 0 else -c
+            b = b if b @ self.b >= 0 else -b
+        self.c, self.b = c, b
+
+    def refresh_borders(self, z: np.ndarray) -> None:
+        """Borders := the current ``v, w`` (normalised): keeps the bordered matrix regular."""
+        x, p = self.split(z)
+        v, w, _ = self._bordered(self.matrix(self.deriv.jacobian(x, p)))
+        self.c, self.b = v / np.linalg.norm(v), w / np.linalg.norm(w)
+
+    def _bordered(self, mat: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        assert self.b is not None and self.c is not None
+        m = mat.shape[0]
+        big = np.zeros((m + 1, m + 1))
+        big[:m, :m] = mat
+        big[:m, m] = self.b
+        big[m, :m] = self.c
+        rhs = np.zeros(m + 1)
+        rhs[m] = 1.0
+        sol = np.linalg.solve(big, rhs)
+        adj = np.linalg.solve(big.T, rhs)
+        return sol[:m], adj[:m], float(sol[m])
+
+    # ------------------------------------------------------------------ R and DR
+    def residual(self, z: np.ndarray) -> np.ndarray:
+        x, p = self.split(z)
+        a = self.deriv.jacobian(x, p)
+        try:
+            _, _, g = self._bordered(self.matrix(a))
+        except np.linalg.LinAlgError:
+            g = np.nan
+        return np.concatenate([self.deriv.rhs(x, p), [g]])
+
+    def jacobian(self, z: np.ndarray) -> np.ndarray:
+        x, p = self.split(z)
+        n = self.n
+        a = self.deriv.jacobian(x, p)
+        fxx, fp, fxp = self.deriv.second_derivatives(x, p)
+        out = np.zeros((n + 1, n + 2))
+        out[:n, :n] = a
+        out[:n, n:] = fp[:, list(self.free)]
+        try:
+            v, w, _ = self._bordered(self.matrix(a))
+        except np.linalg.LinAlgError:
+            out[n, :] = np.nan
+            return out
+        if self.kind == "LP":
+            # d/dz_j of w^T A v: A_{x_j} = fxx[:, :, j], A_{p_k} = fxp[:, :, k]
+            out[n, :n] = -np.einsum("i,ijk,k->j", w, fxx, v)
+            out[n, n:] = -np.einsum("i,ijk,j->k", w, fxp[:, :, list(self.free)], v)
+        else:
+            for j in range(n):
+                out[n, j] = -w @ bialternate(fxx[:, :, j]) @ v
+            for col, k in enumerate(self.free):
+                out[n, n + col] = -w @ bialternate(fxp[:, :, k]) @ v
+        return out
+
+    # ------------------------------------------------------------------ tests
+    def eigenvalues(self, z: np.ndarray) -> np.ndarray:
+        x, p = self.split(z)
+        return np.linalg.eigvals(self.deriv.jacobian(x, p)).astype(np.complex128)
+
+    def test_functions(self, z: np.ndarray, tangent: np.ndarray | None = None) -> np.ndarray:
+        """Codim-2 test values at ``z`` (see the module docstring), NaN where undefined."""
+        x, p = self.split(z)
+        a = self.deriv.jacobian(x, p)
+        values = np.linalg.eigvals(a).astype(np.complex128)
+        crit, rest = critical_split(values, self.kind)
+        if self.kind == "LP":
+            try:
+                v, w, _ = self._bordered(a)
+            except np.linalg.LinAlgError:
+                return np.full(3, np.nan)
+            cp = float(w @ self.deriv.form(x, p, v, v).real) / (
+                np.linalg.norm(w) * np.linalg.norm(v) ** 2
+            )
+            bt = float(w @ v) / (np.linalg.norm(w) * np.linalg.norm(v))
+            return np.array([cp, bt, _pair_sum_product(rest)])
+        kappa = float(np.real(crit[0] * crit[1]))
+        gh = np.nan
+        if kappa > 0 and (rest.size == 0 or np.min(np.abs(rest)) > 1e-8):
+            gh = self.l1(x, p, a, np.sqrt(kappa))
+        zh = float(np.real(np.prod(rest))) if rest.size else 1.0
+        return np.array([gh, kappa, zh, _pair_sum_product(rest)])
+
+    def l1(self, x: np.ndarray, p: np.ndarray, a: np.ndarray, omega: float) -> float:
+        from stabkit.analysis._nf_core import null_vectors
+        from stabkit.analysis.normal_forms import _l1
+
+        try:
+            q, pv, _ = null_vectors(a - 1j * omega * np.eye(self.n))
+            return _l1(self.deriv, x, p, a, omega, q, pv)
+        except (np.linalg.LinAlgError, ArithmeticError, ValueError):  # l1 undefined here
+            return np.nan

@@ -1,0 +1,242 @@
+"""Two-parameter continuation: fold and Hopf curves and their codim-2 points."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stabkit import Model
+from stabkit.analysis._curve_systems import bialternate
+from stabkit.analysis.codim2 import continue_bifurcation_curve
+from stabkit.analysis.normal_forms import first_lyapunov_coefficient
+from stabkit.analysis.stability import linear_stability
+from stabkit.errors import ConvergenceError, InputError
+from stabkit.model import library
+
+
+@pytest.fixture(scope="module")
+def cusp() -> Model:
+    return Model.from_equations({"x": "b1 + b2*x - x^3"}, parameters={"b1": 0.0, "b2": 1.0})
+
+
+@pytest.fixture(scope="module")
+def bogdanov_takens() -> Model:
+    return Model.from_equations(
+        {"x": "y", "y": "b1 + b2*x + x^2 - x*y"}, parameters={"b1": 0.0, "b2": 0.0}
+    )
+
+
+def test_bialternate_eigenvalues_are_pair_sums() -> None:
+    rng = np.random.default_rng(7)
+    for n in (2, 3, 5):
+        a = rng.normal(size=(n, n))
+        lam = np.linalg.eigvals(a)
+        i, j = np.triu_indices(n, 1)
+        # same spectrum: same characteristic polynomial
+        expected = np.poly(lam[i] + lam[j])
+        got = np.poly(bialternate(a))
+        np.testing.assert_allclose(got, expected, atol=1e-8 * np.abs(expected).max())
+
+
+def test_cusp_fold_curve_and_cusp_point(cusp: Model) -> None:
+    """Fold curve of x' = b1 + b2 x - x^3 is 4 b2^3 = 27 b1^2 (closed form, independent):
+    f = f_x = 0 gives b2 = 3x^2, b1 = -2x^3. The cusp is at (0, 0) with c = -1."""
+    x = 1 / np.sqrt(3)
+    curve = continue_bifurcation_curve(
+        cusp, ("LP", [x], {"b1": -x + x**3, "b2": 1.0}), ("b1", "b2"), to={"b2": (-1.0, 1.2)}
+    )
+    assert curve.status == "ok", curve.message
+    b1, b2 = curve.points.T
+    inside = b2 <= 1.2
+    np.testing.assert_allclose(4 * b2[inside] ** 3, 27 * b1[inside] ** 2, atol=1e-9)
+    np.testing.assert_allclose(curve.states[:, 0] ** 2, b2 / 3, atol=1e-9)
+    (cp,) = curve.special("CP")
+    assert cp.parameter_values == pytest.approx((0.0, 0.0), abs=1e-8)
+    assert cp.coefficients["c"] == pytest.approx(-1.0, rel=1e-6)
+    assert [s.kind for s in curve.special_points] == ["CP"]
+    # both branches of the wedge are traced: b1 takes both signs
+    assert b1.min() < -0.1 and b1.max() > 0.1
+
+
+def test_brusselator_hopf_curve(cusp: Model) -> None:
+    m = library.brusselator()
+    curve = continue_bifurcation_curve(
+        m, ("H", [1.0, 2.0], {"a": 1.0, "b": 2.0}), ("a", "b"), to={"a": (0.3, 3.0)}
+    )
+    assert curve.status == "ok", curve.message
+    a, b = curve.points.T
+    np.testing.assert_allclose(b, 1 + a**2, atol=1e-8)
+    np.testing.assert_allclose(curve.states[:, 0], a, atol=1e-8)
+    np.testing.assert_allclose(curve.states[:, 1], b / a, atol=1e-8)
+    np.testing.assert_allclose(curve.frequency, a, atol=1e-8)  # omega = a on the curve
+    assert a.min() < 0.31 and a.max() > 2.99
+    assert curve.special_points == ()
+    # an independent check: the Hopf test crosses zero (bisection on scipy eigenvalues)
+    from scipy.optimize import brentq
+
+    def max_real(bb: float, aa: float) -> float:
+        from scipy.linalg import eigvals
+
+        jac = np.array([[bb - 1, aa**2], [-bb, -(aa**2)]])
+        return float(np.max(eigvals(jac).real))
+
+    for aa, bb in curve.points[::7]:
+        if 0.3 <= aa <= 3.0:
+            assert brentq(max_real, bb - 0.5, bb + 0.5, args=(aa,), xtol=1e-13) == pytest.approx(
+                bb, abs=1e-8
+            )
+    frame = curve.to_frame()
+    assert list(frame.columns[:4]) == ["a", "b", "x", "y"]
+
+
+def test_bogdanov_takens_on_fold_and_hopf_curves(bogdanov_takens: Model) -> None:
+    """x' = y, y' = b1 + b2 x + x^2 - x y: fold curve b1 = b2^2/4 (x = -b2/2), Hopf curve
+    b1 = 0, b2 < 0 (x = 0), continuing for b2 > 0 as neutral saddles; BT at (0, 0) with
+    a = 1, b = -1."""
+    fold = continue_bifurcation_curve(
+        bogdanov_takens, ("LP", [0.5, 0.0], {"b1": 0.25, "b2": -1.0}), ("b1", "b2"),
+        to={"b2": (-1.5, 1.5)},
+    )  # fmt: skip
+    b1, b2 = fold.points.T
+    np.testing.assert_allclose(b1, b2**2 / 4, atol=1e-9)
+    (bt,) = fold.special("BT")
+    assert bt.parameter_values == pytest.approx((0.0, 0.0), abs=1e-8)
+    assert (bt.coefficients["a"], bt.coefficients["b"]) == pytest.approx((1.0, -1.0), rel=1e-6)
+    hopf = continue_bifurcation_curve(
+        bogdanov_takens, ("H", [0.0, 0.0], {"b1": 0.0, "b2": -1.0}), ("b1", "b2"),
+        to={"b2": (-1.5, 1.5)},
+    )  # fmt: skip
+    (bt2,) = hopf.special("BT")
+    assert bt2.parameter_values == pytest.approx((0.0, 0.0), abs=1e-8)
+    np.testing.assert_allclose(hopf.points[:, 0], 0.0, atol=1e-10)
+    b2h = hopf.points[:, 1]
+    assert np.all(np.isnan(hopf.frequency[b2h > 1e-6]))  # neutral saddles beyond BT
+    np.testing.assert_allclose(hopf.frequency[b2h < -1e-6], np.sqrt(-b2h[b2h < -1e-6]))
+
+
+def test_bautin_point() -> None:
+    m = Model.from_equations(
+        {
+            "x": "b1*x - y + b2*x*(x^2+y^2) - x*(x^2+y^2)^2",
+            "y": "x + b1*y + b2*y*(x^2+y^2) - y*(x^2+y^2)^2",
+        },
+        parameters={"b1": 0.0, "b2": 0.0},
+    )
+    curve = continue_bifurcation_curve(
+        m, ("H", [0.0, 0.0], {"b1": 0.0, "b2": -0.7}), ("b1", "b2"), to={"b2": (-1.0, 1.0)}
+    )
+    (gh,) = curve.special("GH")
+    assert gh.parameter_values == pytest.approx((0.0, 0.0), abs=1e-8)
+    assert gh.coefficients["l2"] == pytest.approx(-4.0, rel=1e-8)
+    assert [s.kind for s in curve.special_points] == ["GH"]
+    # l1 = 2 b2 on either side
+    for b2 in (-0.5, 0.5):
+        assert first_lyapunov_coefficient(m, [0, 0], {"b1": 0.0, "b2": b2}) == pytest.approx(2 * b2)
+
+
+def test_double_hopf_point() -> None:
+    """Two oscillators (frequencies 1 and 2) whose growth rates are p1 and p2 + p1/2:
+    on the Hopf curve p1 = 0 the second pair crosses at p2 = 0."""
+    m = Model.from_equations(
+        {
+            "x1": "p1*x1 - y1 - x1*(x1^2+y1^2)",
+            "y1": "x1 + p1*y1 - y1*(x1^2+y1^2)",
+            "x2": "(p2 + 0.5*p1)*x2 - 2*y2 - x2*(x2^2+y2^2) + x1^2",
+            "y2": "2*x2 + (p2 + 0.5*p1)*y2 - y2*(x2^2+y2^2)",
+        },
+        parameters={"p1": 0.0, "p2": 0.0},
+    )
+    curve = continue_bifurcation_curve(
+        m, ("H", [0, 0, 0, 0], {"p1": 0.0, "p2": -1.0}), ("p1", "p2"), to={"p2": (-1.0, 1.0)}
+    )
+    (hh,) = curve.special("HH")
+    assert hh.parameter_values == pytest.approx((0.0, 0.0), abs=1e-8)
+    assert (hh.coefficients["omega1"], hh.coefficients["omega2"]) == pytest.approx((2.0, 1.0))
+    assert hh.located
+
+
+def test_zero_hopf_on_fold_and_hopf_curves() -> None:
+    """An oscillator (growth m1) beside z' = m2 + z^2: fold curve m2 = 0 (z = 0) meets the
+    Hopf curve m1 = 0 (z = -sqrt(-m2)) at the zero-Hopf point (0, 0)."""
+    m = Model.from_equations(
+        {
+            "x": "m1*x - y - x*(x^2+y^2) + x*z",
+            "y": "x + m1*y - y*(x^2+y^2)",
+            "z": "m2 + z^2 + 0.3*x^2",
+        },
+        parameters={"m1": 0.0, "m2": 0.0},
+    )
+    fold = continue_bifurcation_curve(
+        m, ("LP", [0, 0, 0], {"m1": -1.0, "m2": 0.0}), ("m1", "m2"), to={"m1": (-1.0, 1.0)}
+    )
+    (zh,) = fold.special("ZH")
+    assert zh.parameter_values == pytest.approx((0.0, 0.0), abs=1e-8)
+    assert zh.coefficients["omega"] == pytest.approx(1.0)
+    hopf = continue_bifurcation_curve(
+        m, ("H", [0, 0, -1.0], {"m1": 0.5, "m2": -1.0}), ("m1", "m2"), to={"m2": (-1.5, 0.5)}
+    )
+    # on the Hopf curve the trace 2 m1 + z = 0 with z = -sqrt(-m2): 4 m1^2 = -m2
+    m1, m2 = hopf.points.T
+    np.testing.assert_allclose(4 * m1**2, -m2, atol=1e-9)
+    (zh2,) = hopf.special("ZH")
+    assert zh2.parameter_values == pytest.approx((0.0, 0.0), abs=1e-7)
+
+
+def test_python_function_model_hopf_curve() -> None:
+    def rhs(t, y, p, out):
+        a, b = p[0], p[1]
+        out[0] = a - (b + 1) * y[0] + y[0] ** 2 * y[1]
+        out[1] = b * y[0] - y[0] ** 2 * y[1]
+
+    m = Model.from_function(rhs, variables=["x", "y"], parameters={"a": 1.0, "b": 2.0})
+    curve = continue_bifurcation_curve(
+        m, ("H", [1.0, 2.0], {"a": 1.0, "b": 2.0}), ("a", "b"), to={"a": (0.7, 1.5)}
+    )
+    a, b = curve.points.T
+    np.testing.assert_allclose(b, 1 + a**2, atol=1e-8)
+
+
+def test_curve_points_are_bifurcations(cusp: Model) -> None:
+    """Property: every point of a Hopf curve has a pair of eigenvalues summing to zero."""
+    m = library.brusselator()
+    curve = continue_bifurcation_curve(
+        m, ("H", [2.0, 2.5], {"a": 2.0, "b": 5.0}), ("a", "b"), to={"b": (2.0, 9.0)}
+    )
+    for (a, b), state in zip(curve.points, curve.states, strict=True):
+        ls = linear_stability(m, state, {"a": a, "b": b}, backend="numpy")
+        assert abs(ls.eigenvalues.real).max() < 1e-8
+
+
+def test_status_and_throw(cusp: Model) -> None:
+    from stabkit.analysis._palc import PALC
+
+    x = 1 / np.sqrt(3)
+    start = ("LP", [x], {"b1": -x + x**3, "b2": 1.0})
+    curve = continue_bifurcation_curve(cusp, start, ("b1", "b2"), method=PALC(max_points=5))
+    assert curve.status == "max_points"
+    assert "max_points" in curve.message
+    assert len(curve) > 5  # both directions kept
+    with pytest.raises(ConvergenceError):
+        continue_bifurcation_curve(cusp, start, ("b1", "b2"), method=PALC(max_points=5), throw=True)
+
+
+def test_bad_input(cusp: Model) -> None:
+    start = ("LP", [0.5], {"b2": 0.75})
+    with pytest.raises(InputError, match="has no parameter"):
+        continue_bifurcation_curve(cusp, start, ("b1", "bb2"))
+    with pytest.raises(InputError, match="two"):
+        continue_bifurcation_curve(cusp, start, ("b1",))
+    with pytest.raises(InputError, match="'LP'"):
+        continue_bifurcation_curve(cusp, ("BP", [0.5], {}), ("b1", "b2"))
+    with pytest.raises(InputError, match="free parameters"):
+        continue_bifurcation_curve(cusp, start, ("b1", "b2"), to={"c": (0, 1)})
+    with pytest.raises(InputError, match="lo < hi"):
+        continue_bifurcation_curve(cusp, start, ("b1", "b2"), to={"b1": (1, 0)})
+    with pytest.raises(InputError, match="PALC"):
+        continue_bifurcation_curve(cusp, start, ("b1", "b2"), method="palc")
+    with pytest.raises(InputError, match="flows"):
+        continue_bifurcation_curve(
+            Model.from_equations({"x": "r*x*(1-x)"}, parameters={"r": 3.0, "s": 0}, kind="map"),
+            ("LP", [0.5], {}),
+            ("r", "s"),
+        )
