@@ -306,10 +306,30 @@ def solve_cycle(
 
 
 def amplitude_of(mesh: np.ndarray, nodes: np.ndarray, degree: int) -> np.ndarray:
-    """max - min per variable over a fine evaluation of the profile."""
-    tau = np.linspace(0.0, 1.0, 8 * (nodes.shape[0] - 1) + 1)
-    values = evaluate_profile(mesh, nodes, degree, tau)
-    return np.ptp(np.vstack([values, nodes]), axis=0)
+    """max - min per variable of the piecewise polynomial profile.
+
+    Coarse samples find the intervals of the extremes; there the extremes are taken
+    exactly, at the real roots of the derivative of the interval's polynomial.
+    """
+    num = mesh.size - 1
+    theta = basis(degree).nodes
+    fine = np.linspace(0.0, 1.0, 9)
+    out = np.empty(nodes.shape[1])
+    per = np.stack([nodes[j * degree : j * degree + degree + 1] for j in range(num)])
+    for k in range(nodes.shape[1]):
+        coeffs = np.polyfit(theta, per[:, :, k].T, degree).T  # (N, m + 1), highest first
+        samples = np.array([np.polyval(c, fine) for c in coeffs])
+        extremes = []
+        for pick in (np.argmax, np.argmin):
+            j0 = int(pick(samples.max(axis=1) if pick is np.argmax else samples.min(axis=1)))
+            values = []
+            for j in ((j0 - 1) % num, j0, (j0 + 1) % num):
+                crit = np.roots(np.polyder(coeffs[j])) if degree > 1 else np.empty(0)
+                crit = crit.real[(np.abs(crit.imag) < 1e-12) & (crit.real >= 0) & (crit.real <= 1)]
+                values.extend(np.polyval(coeffs[j], np.concatenate([crit, [0.0, 1.0]])))
+            extremes.append(max(values) if pick is np.argmax else min(values))
+        out[k] = extremes[0] - extremes[1]
+    return out
 
 
 def build_cycle(

@@ -230,6 +230,8 @@ def find_cycle(
 
     if hopf is not None:
         guess = _guess_from_hopf(model, compiled, hopf, p, method)
+    elif guess.status == "ok":
+        guess = _orient(compiled, guess, p)
     if guess.status != "ok":
         return _fail(model, guess, p, method, provenance, stats_now(), source, throw)
     solved = solve_cycle(compiled, p, guess.mesh, guess.nodes, guess.period, method)
@@ -240,6 +242,20 @@ def find_cycle(
     if throw and cycle.status != "ok":
         raise ConvergenceError(f"find_cycle: {cycle.message}", cycle)
     return cycle
+
+
+def _orient(compiled: CompiledModel, guess: Guess, p: np.ndarray) -> Guess:
+    """Reverse a guess that runs against the flow (sum of <u', f(u)> over the nodes < 0)."""
+    nodes = guess.nodes
+    flow = np.empty_like(nodes)
+    with np.errstate(all="ignore"):
+        for r in range(nodes.shape[0]):
+            compiled.rhs(0.0, np.ascontiguousarray(nodes[r]), p, flow[r])
+    forward = np.gradient(nodes, axis=0)
+    if not np.isfinite(np.sum(forward * flow)) or np.sum(forward * flow) >= 0.0:
+        return guess
+    mesh = 1.0 - guess.mesh[::-1]
+    return dataclasses.replace(guess, mesh=mesh, nodes=nodes[::-1].copy())
 
 
 def _guess_from_hopf(
