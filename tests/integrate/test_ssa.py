@@ -15,7 +15,7 @@ import scipy.linalg
 import scipy.stats
 
 from stabkit.integrate.solve import solve
-from stabkit.integrate.ssa import Direct, NextReaction, SSAStatus, TauLeaping, ssa
+from stabkit.integrate.ssa import Direct, NextReaction, TauLeaping, ssa
 from stabkit.model.reactions import ReactionNetwork
 
 K = 4.5  # standard errors allowed
