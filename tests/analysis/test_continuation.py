@@ -137,6 +137,28 @@ def test_numba_and_numpy_backends_agree(brusselator):
     )
 
 
+def test_compiled_loop_matches_python_loop_on_curved_branches_and_maps(lorenz, logistic):
+    """The numba PALC kernel and the Python trace_curve take the same steps."""
+    r = 3.2
+    x1 = ((r + 1) + math.sqrt((r + 1) * (r - 3))) / (2 * r)
+    cases = [
+        (lorenz, "rho", [2.0, 2.0, 1.5], {"rho": 2.5}, 30.0, 1),  # Newton polishes it
+        (logistic, "r", [x1], {"r": r}, 3.5, 2),
+    ]
+    for model, name, start, params, to, period in cases:
+        runs = [
+            continue_branch(
+                model, name, start, params=params, to=to, period=period, backend=bk,
+                method=PALC(ds_max=0.5),
+            )
+            for bk in ("numpy", "numba")
+        ]  # fmt: skip
+        assert len(runs[0]) == len(runs[1]) and runs[0].status == runs[1].status == "ok"
+        np.testing.assert_allclose(runs[0].states, runs[1].states, atol=1e-9)
+        np.testing.assert_allclose(runs[0].parameter_values, runs[1].parameter_values, atol=1e-9)
+        assert [s.kind for s in runs[0].special_points] == [s.kind for s in runs[1].special_points]
+
+
 # --------------------------------------------------------------------------- folds
 @pytest.mark.parametrize("s", [1, -1])
 def test_fold_of_saddle_node_normal_form(fold_models, s):

@@ -11,13 +11,20 @@ Models written as Python functions get f_p by central differences.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
 import numpy as np
 import sympy
 
-from stabkit.model.codegen import compile_model
+from stabkit.model.codegen import CompiledModel, compile_model
 from stabkit.model.model import Model, ModelKind
 
 __all__ = ["BranchSystem", "augmented_model", "iterated_model"]
+
+# (kernel hash, parameter, backend) -> augmented kernels and compiled PALC module
+_KERNELS: dict[tuple[str, str, str], tuple[CompiledModel, ModuleType | None]] = {}
 
 
 def augmented_model(model: Model, parameter: str) -> Model:
@@ -87,8 +94,10 @@ class BranchSystem:
         self.num_rhs = 0
         self.num_jac = 0
         n = self.n
+        self.compile_time = 0.0
+        self.kernels: ModuleType | None = None
         if self.exact:
-            compiled = compile_model(augmented_model(model, parameter), backend=backend)
+            compiled, self.kernels = self._augmented_kernels(backend)
             self._p = np.ascontiguousarray(np.delete(self.params, self.index))
         else:
             compiled = compile_model(model, backend=backend)
@@ -99,11 +108,72 @@ class BranchSystem:
         z = np.array([*model.default_state, self.params[self.index]])
         size = n + 1 if self.exact else n
         y = z if self.exact else z[:n]
-        self.compile_time = compiled.warm("rhs", 0.0, y, self._p, np.empty(size)) + compiled.warm(
-            "jac", 0.0, y, self._p, np.empty((size, size))
-        )
+        self.compile_time += compiled.warm("rhs", 0.0, y, self._p, np.empty(size))
+        self.compile_time += compiled.warm("jac", 0.0, y, self._p, np.empty((size, size)))
         self._out = np.empty(size)
         self._jout = np.empty((size, size))
+
+    def _augmented_kernels(self, backend: str) -> tuple[CompiledModel, ModuleType | None]:
+        """Kernels of the augmented model and the compiled PALC loop (cached per process)."""
+        key = (self.model.kernel_hash, self.parameter, backend)
+        cached = _KERNELS.get(key)
+        if cached is None:
+            compiled = compile_model(augmented_model(self.model, self.parameter), backend=backend)
+            module = None
+            if backend == "numba":
+                from stabkit.analysis._palc_kernel import compiled_tracer
+
+                found = compiled_tracer(compiled)
+                if found is not None:
+                    module, self.compile_time = found
+            cached = _KERNELS[key] = (compiled, module)
+        return cached
+
+    @property
+    def tracer(self) -> Callable[..., Any] | None:
+        """The compiled PALC loop (``palc_trace``), or ``None`` (plain-Python backend)."""
+        return None if self.kernels is None else self.kernels.palc_trace
+
+    def fast_correct(
+        self, z_pred: np.ndarray, normal: np.ndarray, tol: float, max_iterations: int
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The compiled PALC corrector: (z, DR(z)), or (None, None) when Newton failed."""
+        assert self.kernels is not None
+        size = self.n + 1
+        z = np.empty(size)
+        dr = np.empty((self.n, size))
+        counters = np.zeros(8, dtype=np.int64)
+        with np.errstate(all="ignore"):
+            k = self.kernels._palc_correct(
+                np.ascontiguousarray(z_pred, dtype=np.float64),
+                np.ascontiguousarray(normal, dtype=np.float64),
+                self._p if self._p.size else np.zeros(1), self.period, self.is_map,
+                float(tol), int(max_iterations), z, dr, counters,
+            )  # fmt: skip
+        self.num_jac += int(counters[2])
+        return (z, dr) if k >= 0 else (None, None)
+
+    def corrector(
+        self,
+    ) -> (
+        Callable[[np.ndarray, np.ndarray, float], tuple[np.ndarray | None, np.ndarray | None]]
+        | None
+    ):
+        """:meth:`fast_correct` as a ``locate_zero`` corrector, or ``None`` without kernels."""
+        if self.kernels is None:
+            return None
+
+        def run(
+            z_pred: np.ndarray, normal: np.ndarray, tol: float
+        ) -> tuple[np.ndarray | None, np.ndarray | None]:
+            return self.fast_correct(z_pred, normal, tol, 12)
+
+        return run
+
+    @property
+    def kernel_params(self) -> np.ndarray:
+        """The parameter vector the (augmented) kernels take."""
+        return self._p
 
     # ----------------------------------------------------------------- one step of f
     def _f(self, z: np.ndarray) -> np.ndarray:

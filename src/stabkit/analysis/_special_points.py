@@ -172,6 +172,7 @@ def locate_special(
         column,
         located_tests,
         tol=tol,
+        corrector=system.corrector(),
     )
     if kind == "BP":
         t = tangents[segment].copy()  # the known branch's direction (two exist here)

@@ -20,6 +20,7 @@ import numpy as np
 from stabkit.analysis._branch_result import Branch, BranchPoint, SpecialPoint
 from stabkit.analysis._branch_system import BranchSystem
 from stabkit.analysis._palc import PALC, CurveTrace, StopFn, locate_zero, tangent_at, trace_curve
+from stabkit.analysis._palc_kernel import run_tracer
 from stabkit.analysis._search import parse_bounds
 from stabkit.analysis._special_points import (
     KINDS,
@@ -37,6 +38,8 @@ from stabkit.results import Provenance, Stats
 __all__ = ["PALC", "Branch", "BranchPoint", "SpecialPoint", "continue_branch"]
 
 _TROUBLE = ("step_collapsed", "newton_failed", "non_finite")
+_DEFAULT_METHOD = PALC()
+_CHECKED: set[str] = set()  # kernel hashes of models that passed check_model
 
 
 def _check_parameter(model: Model, parameter: object) -> str:
@@ -231,7 +234,7 @@ def _clip_end(
         level = box_lo[index] if x[index] < box_lo[index] else box_hi[index]
     zz, tt, ok = locate_zero(
         system.residual, system.jacobian, trace.points[-2], z, trace.tangents[-2], 0,
-        lambda y, t: np.array([y[index] - level]),
+        lambda y, t: np.array([y[index] - level]), corrector=system.corrector(),
     )  # fmt: skip
     if not ok:
         return trace, "the end point was not placed on the boundary exactly"
@@ -241,16 +244,17 @@ def _clip_end(
 
 
 def _record(
-    system: BranchSystem, zs: np.ndarray, ts: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """DR, sorted eigenvalues and test values at every point."""
+    system: BranchSystem, zs: np.ndarray, ts: np.ndarray, drs: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted eigenvalues and test values at every point (DR computed where not given)."""
     n = system.n
-    drs = np.array([system.jacobian(z) for z in zs]).reshape(len(zs), n, n + 1)
+    if drs is None:
+        drs = np.array([system.jacobian(z) for z in zs]).reshape(len(zs), n, n + 1)
     a = drs[:, :, :n] + (np.eye(n) if system.is_map else 0.0)
     values = np.linalg.eigvals(a) if len(zs) else np.empty((0, n), complex)
     key = -np.abs(values) if system.is_map else -values.real
     values = np.take_along_axis(values, np.argsort(key, axis=1, kind="stable"), axis=1)
-    return drs, values, test_values(drs, ts, values, system.is_map)
+    return values, test_values(drs, ts, values, system.is_map)
 
 
 def _stability(values: np.ndarray, is_map: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -363,9 +367,11 @@ def continue_branch(
     [('H', 2.0, 'supercritical')]
     """
     t0 = time.perf_counter()
-    model = check_model(model, "continue_branch")
+    if not isinstance(model, Model) or model.kernel_hash not in _CHECKED:
+        model = check_model(model, "continue_branch")
+        _CHECKED.add(model.kernel_hash)
     parameter = _check_parameter(model, parameter)
-    method = PALC() if method is None else method
+    method = _DEFAULT_METHOD if method is None else method
     if not isinstance(method, PALC):
         raise InputError(f"continue_branch(method={method!r}): expected PALC(...)")
     kind = "map" if model.kind is ModelKind.MAP else "ode"
@@ -388,20 +394,33 @@ def continue_branch(
         if abs(tangent0[-1]) > 1e-12 and tangent0[-1] * sign < 0:
             tangent0 = -tangent0
     rhs0, jac0 = system.num_rhs, system.num_jac
-    stop = _stop_function(lo, hi, box_lo, box_hi, parameter)
-    trace = trace_curve(
-        system.residual, system.jacobian, setup.z0, method, tangent0=tangent0, stop=stop
-    )
+    drs: np.ndarray | None = None
+    kernel_jacobians = 0
+    if system.tracer is not None:
+        trace, drs = run_tracer(
+            system.tracer, setup.z0, tangent0, system.kernel_params, system.period,
+            system.is_map, method, lo, hi, box_lo, box_hi, parameter,
+        )  # fmt: skip
+        kernel_jacobians = trace.num_jacobians
+    else:
+        stop = _stop_function(lo, hi, box_lo, box_hi, parameter)
+        trace = trace_curve(
+            system.residual, system.jacobian, setup.z0, method, tangent0=tangent0, stop=stop
+        )
     trace, clip_note = _clip_end(system, trace, lo, hi, box_lo, box_hi)
     zs, ts = trace.points, trace.tangents
+    if drs is not None and len(zs):
+        drs[-1] = system.jacobian(zs[-1])  # the end point may have moved onto the boundary
     offset = 0
     if setup.switched_from is not None and len(zs):
         bp = setup.switched_from
         z_bp = np.append(bp.state, bp.parameter_value)
         zs = np.vstack([z_bp, zs])
         ts = np.vstack([tangent_at(system.jacobian(zs[1]), ts[0])[None], ts])
+        if drs is not None:
+            drs = np.concatenate([system.jacobian(z_bp)[None], drs])
         offset = 1
-    _, values, tests = _record(system, zs, ts)
+    values, tests = _record(system, zs, ts, drs)
     names = test_names(system.is_map)
     found: list[Located] = []
     for col, name in enumerate(names):
@@ -441,7 +460,7 @@ def continue_branch(
         stats=Stats(
             num_steps=len(zs_all),
             num_rhs_evaluations=system.num_rhs - rhs0,
-            num_jacobian_evaluations=system.num_jac - jac0,
+            num_jacobian_evaluations=system.num_jac - jac0 + kernel_jacobians,
             wall_time=wall - system.compile_time,
             compile_time=system.compile_time,
             extra={"num_newton_iterations": trace.num_newton_iterations},
