@@ -133,6 +133,10 @@ class CycleBranch(Result):
     def __getitem__(self, index: int) -> Cycle:
         return self.cycles[index]
 
+    def special(self, kind: str) -> tuple[CycleSpecialPoint, ...]:
+        """The special points of one kind (``"LPC"``, ``"PD"``, ``"NS"``)."""
+        return tuple(s for s in self.special_points if s.kind == kind)
+
     def to_dict(self) -> dict[str, Any]:
         """Everything but the per-point profiles (use ``cycles[i].to_dict()`` for those)."""
         from stabkit.results import to_jsonable

@@ -322,7 +322,7 @@ def amplitude_of(mesh: np.ndarray, nodes: np.ndarray, degree: int) -> np.ndarray
         extremes = []
         for pick in (np.argmax, np.argmin):
             j0 = int(pick(samples.max(axis=1) if pick is np.argmax else samples.min(axis=1)))
-            values = []
+            values: list[float] = []
             for j in ((j0 - 1) % num, j0, (j0 + 1) % num):
                 crit = np.roots(np.polyder(coeffs[j])) if degree > 1 else np.empty(0)
                 crit = crit.real[(np.abs(crit.imag) < 1e-12) & (crit.real >= 0) & (crit.real <= 1)]

@@ -26,6 +26,14 @@ import numpy as np
 
 from stabkit.analysis._collocation import interpolate_nodes
 from stabkit.analysis._cycle_branch import CycleBranch, CycleSpecialPoint
+from stabkit.analysis._cycle_common import (
+    check_flow,
+    check_parameter,
+    compile_flow,
+    cycle_from_point,
+    param_map,
+)
+from stabkit.analysis._cycle_homotopy import guess_from_hopf, orient
 from stabkit.analysis._cycle_solve import (
     Collocation,
     Cycle,
@@ -43,12 +51,10 @@ from stabkit.analysis._cycle_start import (
     hopf_params,
     is_hopf_like,
 )
-from stabkit.analysis._cycle_trace import TracedPoint, TraceOutcome, doubled_start, trace_cycles
+from stabkit.analysis._cycle_trace import TraceOutcome, doubled_start, trace_cycles
 from stabkit.analysis._palc import PALC
-from stabkit.analysis._system import check_model
-from stabkit.errors import ConvergenceError, InputError, suggest
-from stabkit.model.codegen import CompiledModel, compile_model
-from stabkit.model.model import Model, ModelKind
+from stabkit.errors import ConvergenceError, InputError
+from stabkit.model.model import Model
 from stabkit.results import Provenance, Stats
 
 __all__ = [
@@ -64,35 +70,6 @@ __all__ = [
 ParamsLike = Mapping[str, float] | Sequence[float] | np.ndarray | None
 
 
-def _check_flow(model: object, where: str) -> Model:
-    model = check_model(model, where)
-    if model.kind is not ModelKind.ODE:
-        raise InputError(
-            f"{where}: model {model.name!r} is a {model.kind.value}; periodic orbits here are "
-            "of flows (kind 'ode'); for maps use find_equilibria(model, period=k)"
-        )
-    return model
-
-
-def _compile(model: Model, backend: str) -> tuple[CompiledModel, float, str]:
-    compiled = compile_model(model, backend=backend)
-    n = model.num_variables
-    y = np.array(model.default_state, dtype=np.float64)
-    p = np.array(model.default_params, dtype=np.float64)
-    compile_time = compiled.warm("rhs", 0.0, y, p, np.empty(n))
-    compile_time += compiled.warm("jac", 0.0, y, p, np.empty((n, n)))
-    source = (
-        "exact"
-        if model.is_symbolic
-        else ("user" if compiled.has_exact_jacobian else "finite differences")
-    )
-    return compiled, compile_time, source
-
-
-def _param_map(model: Model, p: np.ndarray) -> dict[str, float]:
-    return dict(zip(model.parameters, p.tolist(), strict=True))
-
-
 def _fail(
     model: Model, guess: Guess, p: np.ndarray, method: Collocation, provenance: Provenance,
     stats: Stats, source: str, throw: bool,
@@ -100,7 +77,7 @@ def _fail(
     """A cycle result without a cycle: the guess (if any) kept, the reason in ``message``."""
     cycle = Cycle(
         status=guess.status, message=guess.message, stats=stats, provenance=provenance,
-        variables=model.variables, params=_param_map(model, p), period=guess.period,
+        variables=model.variables, params=param_map(model, p), period=guess.period,
         mesh=guess.mesh, degree=method.degree,
         states=guess.nodes if guess.nodes.size else np.empty((0, model.num_variables)),
         amplitude=np.full(model.num_variables, np.nan), jacobian_source=source,
@@ -176,11 +153,11 @@ def find_cycle(
     (6.66328686, True)
     """
     t_start = time.perf_counter()
-    model = _check_flow(model, "find_cycle")
+    model = check_flow(model, "find_cycle")
     method = Collocation() if method is None else method
     if not isinstance(method, Collocation):
         raise InputError(f"find_cycle(method={method!r}): expected Collocation(...)")
-    compiled, compile_time, source = _compile(model, backend)
+    compiled, compile_time, source = compile_flow(model, backend)
     n = model.num_variables
     hopf = None
     from stabkit.integrate.trajectory import Trajectory
@@ -214,7 +191,7 @@ def find_cycle(
         )
     provenance = Provenance(
         model_hash=model.content_hash, analysis="find_cycle", method=repr(method),
-        params=_param_map(model, p),
+        params=param_map(model, p),
     )  # fmt: skip
 
     def stats_now(solved: SolvedCycle | None = None, extra: dict[str, Any] | None = None) -> Stats:
@@ -229,105 +206,19 @@ def find_cycle(
         )
 
     if hopf is not None:
-        guess = _guess_from_hopf(model, compiled, hopf, p, method)
+        guess = guess_from_hopf(model, compiled, hopf, p, method)
     elif guess.status == "ok":
-        guess = _orient(compiled, guess, p)
+        guess = orient(compiled, guess, p)
     if guess.status != "ok":
         return _fail(model, guess, p, method, provenance, stats_now(), source, throw)
     solved = solve_cycle(compiled, p, guess.mesh, guess.nodes, guess.period, method)
     cycle = build_cycle(
-        solved, variables=model.variables, params=_param_map(model, p), degree=method.degree,
+        solved, variables=model.variables, params=param_map(model, p), degree=method.degree,
         provenance=provenance, stats=stats_now(solved), jacobian_source=source,
     )  # fmt: skip
     if throw and cycle.status != "ok":
         raise ConvergenceError(f"find_cycle: {cycle.message}", cycle)
     return cycle
-
-
-def _orient(compiled: CompiledModel, guess: Guess, p: np.ndarray) -> Guess:
-    """Reverse a guess that runs against the flow (sum of <u', f(u)> over the nodes < 0)."""
-    nodes = guess.nodes
-    flow = np.empty_like(nodes)
-    with np.errstate(all="ignore"):
-        for r in range(nodes.shape[0]):
-            compiled.rhs(0.0, np.ascontiguousarray(nodes[r]), p, flow[r])
-    forward = np.gradient(nodes, axis=0)
-    if not np.isfinite(np.sum(forward * flow)) or np.sum(forward * flow) >= 0.0:
-        return guess
-    mesh = 1.0 - guess.mesh[::-1]
-    return dataclasses.replace(guess, mesh=mesh, nodes=nodes[::-1].copy())
-
-
-def _guess_from_hopf(
-    model: Model, compiled: CompiledModel, start: Any, p: np.ndarray, method: Collocation
-) -> Guess:
-    """Follow the cycles from the Hopf point along the straight line to ``p`` (alpha 0 -> 1)."""
-    p_h = hopf_params(model, start, None)
-    direction = p - p_h
-    if float(np.max(np.abs(direction))) <= 1e-12 * (1.0 + float(np.max(np.abs(p)))):
-        raise InputError(
-            "find_cycle(start=Hopf point): params equal the Hopf point's; at the point itself "
-            "the cycle has zero amplitude: pass params beyond it"
-        )
-    data = hopf_data(compiled, model, start, p_h)
-    mesh, tau = uniform_nodes(method.num_intervals, method.degree)
-    eps = 1e-3 * (1.0 + float(np.max(np.abs(data.state))))
-    nodes = circle_nodes(data, eps, tau)
-    wave = circle_nodes(data, 1.0, tau) - data.state[None, :]
-
-    def stop(alpha: float, period: float, nodes_: np.ndarray) -> str | tuple[str, str] | None:
-        if alpha >= 1.0:
-            return "reached"
-        if alpha <= -1.0:
-            return ("not_reached", "the cycles born at the Hopf point lie on the other side")
-        return None
-
-    palc = PALC(ds=eps, ds_max=0.05, ds_min=1e-9, max_points=400)
-    out = trace_cycles(
-        compiled, p_h, (p_h, direction), mesh, nodes, 2.0 * math.pi / data.omega, 0.0, palc,
-        method, tangent_nodes=wave, stop=stop, detect=False,
-    )  # fmt: skip
-    if not out.points or out.points[-1].alpha < 1.0 or len(out.points) < 2:
-        why = out.message if out.status != "ok" else "the branch turned back"
-        return Guess(
-            "not_reached",
-            "following the cycles from the Hopf point did not reach params "
-            f"(stopped at {out.points[-1].alpha if out.points else 0.0:.3g} of the way: {why}); "
-            "the Hopf bifurcation may be subcritical in this direction",
-        )
-    a, b = out.points[-2], out.points[-1]
-    a_nodes = interpolate_nodes(a.mesh, a.nodes, method.degree, b.mesh, method.degree)
-    s = (1.0 - a.alpha) / (b.alpha - a.alpha)
-    nodes_1 = a_nodes + s * (b.nodes - a_nodes)
-    return Guess("ok", "", b.mesh, nodes_1, a.period + s * (b.period - a.period))
-
-
-def _check_parameter(model: Model, parameter: object, where: str) -> int:
-    if not isinstance(parameter, str) or parameter not in model.parameters:
-        hint = suggest(str(parameter), model.parameters) if isinstance(parameter, str) else None
-        raise InputError(
-            f"{where}(parameter={parameter!r}): model {model.name!r} has parameters "
-            f"{', '.join(model.parameters) or '(none)'}" + (f"; {hint}" if hint else "")
-        )
-    return model.parameters.index(parameter)
-
-
-def _cycle_from_point(
-    point: TracedPoint, model: Model, p: np.ndarray, degree: int, provenance: Provenance,
-    source: str,
-) -> Cycle:  # fmt: skip
-    solved = SolvedCycle(
-        True, point.mesh, point.nodes, point.period, 0, point.residual, math.nan,
-        point.floquet, 0, 0, 0, "",
-    )  # fmt: skip
-    from stabkit.analysis._collocation import mesh_monitor
-
-    _, error = mesh_monitor(point.mesh, point.nodes, degree)
-    solved = dataclasses.replace(solved, error_estimate=error)
-    return build_cycle(
-        solved, variables=model.variables, params=_param_map(model, p), degree=degree,
-        provenance=provenance, stats=Stats(), jacobian_source=source,
-    )  # fmt: skip
 
 
 def continue_cycles(
@@ -406,8 +297,8 @@ def continue_cycles(
     ('ok', True)
     """
     t_start = time.perf_counter()
-    model = _check_flow(model, "continue_cycles")
-    k = _check_parameter(model, parameter, "continue_cycles")
+    model = check_flow(model, "continue_cycles")
+    k = check_parameter(model, parameter, "continue_cycles")
     method = PALC() if method is None else method
     collocation = Collocation() if collocation is None else collocation
     if not isinstance(method, PALC):
@@ -416,7 +307,7 @@ def continue_cycles(
         raise InputError(f"continue_cycles(collocation={collocation!r}): expected Collocation(...)")
     if to is not None and (isinstance(to, bool) or not np.isfinite(float(to))):
         raise InputError(f"continue_cycles(to={to!r}): expected a finite number")
-    compiled, compile_time, source = _compile(model, backend)
+    compiled, compile_time, source = compile_flow(model, backend)
     deg = collocation.degree
     tangent_nodes = None
     reference = None
@@ -488,20 +379,20 @@ def continue_cycles(
     )  # fmt: skip
     provenance = Provenance(
         model_hash=model.content_hash, analysis="continue_cycles",
-        method=f"{method!r}, {collocation!r}", params=_param_map(model, p),
+        method=f"{method!r}, {collocation!r}", params=param_map(model, p),
     )  # fmt: skip
 
     def params_at(alpha: float) -> np.ndarray:
         return origin + alpha * direction
 
     cycles = tuple(
-        _cycle_from_point(pt, model, params_at(pt.alpha), deg, provenance, source)
+        cycle_from_point(pt, model, params_at(pt.alpha), deg, provenance, source)
         for pt in out.points
     )
     specials = tuple(
         CycleSpecialPoint(
             kind=lp.kind, parameter=parameter, parameter_value=lp.point.alpha, index=lp.index,
-            cycle=_cycle_from_point(lp.point, model, params_at(lp.point.alpha), deg, provenance,
+            cycle=cycle_from_point(lp.point, model, params_at(lp.point.alpha), deg, provenance,
                                     source),
             located=lp.converged, message=lp.message,
         )._attach(model)
