@@ -358,13 +358,19 @@ def continue_cycles(
     origin[k] = 0.0
     direction = np.zeros_like(p)
     direction[k] = 1.0
-    if to is not None and float(to) == alpha0:
+    if to is not None and float(to) == alpha0 and tangent_nodes is None:
         raise InputError(f"continue_cycles(to={to}): equals the start value of {parameter!r}")
     period_limit = 50.0 * period
+    side: list[float] = []  # the side of `to` the branch starts on
 
     def stop(alpha: float, per: float, nodes_: np.ndarray) -> str | tuple[str, str] | None:
-        if to is not None and (alpha - float(to)) * (alpha0 - float(to)) <= 0.0:
-            return f"reached {parameter} = {to}"
+        if to is not None:
+            here = float(np.sign(alpha - float(to)))
+            if not side:
+                if here != 0.0:
+                    side.append(here)
+            elif here != side[0]:
+                return f"reached {parameter} = {to}"
         if per > period_limit:
             return (
                 "period_blowup",
