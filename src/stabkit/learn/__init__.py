@@ -15,6 +15,7 @@ from typing import Any
 __all__ = [
     "SLQ",
     "CSVSink",
+    "EdgeOfStabilityResult",
     "EigenResult",
     "EmpiricalFisherOperator",
     "FrobeniusResult",
@@ -37,6 +38,7 @@ __all__ = [
     "adam_preconditioner",
     "adam_threshold",
     "collapse_gap",
+    "edge_of_stability",
     "empirical_fisher_operator",
     "frobenius_estimate",
     "gd_threshold",
@@ -59,6 +61,8 @@ __all__ = [
 ]
 
 _WHERE = {
+    "EdgeOfStabilityResult": "eos",
+    "edge_of_stability": "eos",
     "StabilityMonitor": "monitors",
     "CSVSink": "monitors",
     "TensorBoardSink": "monitors",
