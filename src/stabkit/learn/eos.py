@@ -80,7 +80,7 @@ class EdgeOfStabilityResult(Result):
         out["threshold"] = self.threshold
         return out
 
-    def plot(self, ax: Any = None) -> Any:
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Sharpness with ``threshold`` (left axis) and loss (right axis)."""
         import matplotlib.pyplot as plt
 
