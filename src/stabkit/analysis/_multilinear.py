@@ -234,9 +234,10 @@ class Derivatives:
     def rhs(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
         """f(x, p)."""
         out = np.empty(self.n)
-        compiled = self._compiled if not self.exact else self.model.compile(backend="numba")
+        if self.exact and not hasattr(self, "_compiled"):
+            self._compiled = self.model.compile(backend="numba")
         with np.errstate(all="ignore"):
-            compiled.rhs(0.0, np.ascontiguousarray(x, dtype=np.float64), p, out)
+            self._compiled.rhs(0.0, np.ascontiguousarray(x, dtype=np.float64), p, out)
         return out
 
     def jacobian(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
