@@ -162,9 +162,9 @@ def edge_of_stability(
 
     fname = "edge_of_stability"
     t0 = time.perf_counter()
-    for name, value, low in (("num_steps", num_steps, 1), ("every", every, 1)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise InputError(f"{fname}({name}={value!r}): need an integer >= {low}")
+    for name, count, low in (("num_steps", num_steps, 1), ("every", every, 1)):
+        if isinstance(count, bool) or not isinstance(count, int) or count < low:
+            raise InputError(f"{fname}({name}={count!r}): need an integer >= {low}")
     if not isinstance(batch, tuple) or len(batch) != 2:
         raise InputError(f"{fname}(batch=...): need (inputs, targets)")
     if not 0 < reach <= 1:
