@@ -140,7 +140,7 @@ def run_recurrence(
         nb = stop - start
         y = y0s[start:stop].copy()
         lab = np.full(nb, rec.UNDECIDED, dtype=np.int64)
-        visited = np.zeros((nb, cap), dtype=np.int64)
+        visited = np.zeros((nb, cap), dtype=np.int32)
         mstate = np.zeros((nb, 7), dtype=np.int64)
         active = np.arange(nb, dtype=np.int64)
         t = 0.0
@@ -310,7 +310,9 @@ def run_features(
     if good.any():
         fg = feats[good]
         lo, hi = fg.min(axis=0), fg.max(axis=0)
-        span = np.where(hi - lo > 0, hi - lo, 1.0)
+        # features that barely vary (the spread of orbits on fixed points) must not be
+        # blown up to the unit range: floor every range at 1e-3 of the largest one
+        span = np.maximum(hi - lo, max(1e-3 * float(np.max(hi - lo)), 1e-12))
         scaled = (fg - lo) / span
         cl = dbscan(scaled, float(mapper.eps), int(mapper.min_samples))
         sub = np.where(cl >= 0, cl + 1, 0)

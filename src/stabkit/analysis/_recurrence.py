@@ -83,13 +83,15 @@ def _insert(row: np.ndarray, key: int) -> int:  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def _cell(x: np.ndarray, lo: np.ndarray, inv_h: np.ndarray, dims: np.ndarray) -> int:
-    """Linear index of the cell holding ``x``; -1 outside the box."""
+    """Linear index of the cell holding ``x``; -1 outside the box (and past 2**31 - 2)."""
     idx = 0
     for j in range(x.shape[0]):
         c = int(np.floor((x[j] - lo[j]) * inv_h[j]))
         if c < 0 or c >= dims[j]:
             return -1
         idx = idx * dims[j] + c
+    if idx >= 2147483646:
+        return -1
     return idx
 
 

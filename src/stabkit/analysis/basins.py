@@ -85,7 +85,7 @@ class RecurrenceMapper:
         Points stored per attractor.
     samples_per_round, batch_size
         Samples integrated between two passes of the machine, and members integrated
-        together (memory: ``batch_size * max_cells_per_orbit * 11`` bytes).
+        together (memory: about ``batch_size * max_cells_per_orbit * 6`` bytes).
     """
 
     cells: Mapping[str, tuple[float, float, int]] | None = None
@@ -95,7 +95,7 @@ class RecurrenceMapper:
     locate_steps: int = 300
     consecutive_hits: int = 3
     consecutive_lost: int = 20
-    max_cells_per_orbit: int = 4096
+    max_cells_per_orbit: int = 1000
     max_attractors: int = 64
     num_points: int = 300
     samples_per_round: int = 100
@@ -282,7 +282,8 @@ def _recurrence_box(
     n = model.num_variables
     if mapper.cells is None:
         lo, hi = auto_box(model, states.y0s, **pilot)
-        return lo, hi, np.full(n, mapper.num_cells, dtype=np.int64)
+        per_side = min(int(mapper.num_cells), int((2.0**31 - 2) ** (1.0 / n)))
+        return lo, hi, np.full(n, per_side, dtype=np.int64)
     missing = [v for v in model.variables if v not in mapper.cells]
     unknown = [k for k in mapper.cells if k not in model.variables]
     if unknown:
@@ -298,7 +299,13 @@ def _recurrence_box(
         )
     spec = [parse_range(mapper.cells[v], f"cells[{v!r}]", with_num=True) for v in model.variables]
     arr = np.array(spec)
-    return arr[:, 0], arr[:, 1], arr[:, 2].astype(np.int64)
+    num = arr[:, 2].astype(np.int64)
+    if float(np.prod(num.astype(float))) >= 2.0**31 - 2:
+        raise InputError(
+            f"RecurrenceMapper(cells=...): {' x '.join(map(str, num.tolist()))} cells is more "
+            "than 2**31 - 2; use fewer cells per side"
+        )
+    return arr[:, 0], arr[:, 1], num
 
 
 def basins_of_attraction(
