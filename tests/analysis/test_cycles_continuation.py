@@ -198,3 +198,32 @@ def test_continuation_bad_input(bautin: Model) -> None:
         continue_cycles(bautin, "b1", failed, backend=BACKEND)
     with pytest.raises(InputError, match="PD"):
         switch_period_doubling(hopf)  # type: ignore[arg-type]
+
+
+def test_from_a_hopf_point_of_continue_branch_amplitude_matches_l1() -> None:
+    """Brusselator (a = 1): Hopf at b = 2 with l1 = -1/2. Near onset the cycle is
+    x = 2 Re(z q) with |z|^2 = -beta / (omega l1), beta = Re lambda = (b - 2) / 2, so the
+    amplitude (max - min) of variable k is 4 |z| |q_k| with <q, q> = 1."""
+    from stabkit.analysis.continuation import continue_branch
+
+    model = library.brusselator(a=1.0, b=1.0)
+    eq = continue_branch(model, "b", {"x": 1.0, "y": 1.0}, to=2.5, backend=BACKEND)
+    hopf = eq.special("H")[0]
+    assert hopf.parameter_value == pytest.approx(2.0, abs=1e-8)
+    l1 = hopf.first_lyapunov_coefficient
+    jac = np.array([[1.0, 1.0], [-2.0, -1.0]])  # at (x, y) = (1, 2), b = 2
+    values, vectors = np.linalg.eig(jac)
+    q = vectors[:, np.argmax(values.imag)]
+    q = q / np.linalg.norm(q)
+    delta = 0.004
+    cycle = find_cycle(model, {"b": 2.0 + delta}, start=hopf, backend=BACKEND)
+    assert cycle.status == "ok", cycle.message
+    predicted = 4.0 * np.sqrt(-(delta / 2) / l1) * np.abs(q)
+    assert cycle.amplitude == pytest.approx(predicted, rel=1e-2)
+    branch = continue_cycles(
+        model, "b", hopf, to=2.6, backend=BACKEND, method=PALC(ds=0.05, ds_max=0.2)
+    )
+    assert branch.status == "ok", branch.message
+    assert np.all(branch.stable)  # supercritical: the cycles are stable
+    assert branch.periods[0] == pytest.approx(2 * np.pi, rel=1e-3)
+    assert np.all(np.diff(branch.amplitudes[:, 0]) > 0)
