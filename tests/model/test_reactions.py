@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stabkit.errors import InputError, ModelError
+from stabkit.model.files import load_model, load_network, loads_model, loads_network
 from stabkit.model.model import ModelKind
 from stabkit.model.reactions import Reaction, ReactionNetwork
 
@@ -229,3 +231,116 @@ def test_property_stoichiometry_and_propensity(
     values = {sympy.Symbol(n): v for n, v in counts.items()} | {k: 1.5}
     value = float(net.propensities[0].subs(values))
     assert value == pytest.approx(expected, rel=1e-12)
+
+
+# --------------------------------------------------------------------------- TOML files
+REACTION_FILES = sorted(
+    (Path(__file__).parents[2] / "src/stabkit/model/models/reactions").glob("*.toml")
+)
+
+NETWORK_TEXT = """[model]
+name = "bd"
+kind = "reactions"
+volume = 2.0
+
+[species]
+X = 3
+
+[parameters]
+k1 = 10.0
+k2 = 1.0
+
+[reactions]
+birth = "0 -> X @ k1"
+death = "X -> 0 @ k2"
+
+[analysis]
+continue = { parameter = "k1", from = 1.0, to = 20.0 }
+"""
+
+
+def test_shipped_reaction_files() -> None:
+    names = {p.stem for p in REACTION_FILES}
+    assert names == {
+        "birth_death",
+        "brusselator_reactions",
+        "dimerisation",
+        "isomerisation",
+        "schlogl",
+    }
+    for path in REACTION_FILES:
+        net = load_network(path)
+        assert net.name == path.stem and net.description and net.citation
+        model = load_model(path)
+        assert model.kind is ModelKind.ODE and model.variables == net.species
+        assert dict(model.metadata)["reaction_network"] == net
+
+
+def test_schlogl_rate_equations_have_three_equilibria() -> None:
+    model = load_model(REACTION_FILES[[p.stem for p in REACTION_FILES].index("schlogl")])
+    rhs = sympy.lambdify(X, model.equations[0].subs(model.default_parameter_map()))
+    for root, slope in ((85.49, -1), (247.60, 1), (566.91, -1)):
+        assert abs(rhs(root)) < 0.05
+        assert np.sign(rhs(root + 1.0) - rhs(root - 1.0)) == slope
+
+
+def test_brusselator_reactions_match_the_library_brusselator() -> None:
+    from stabkit.model import library
+
+    path = REACTION_FILES[[p.stem for p in REACTION_FILES].index("brusselator_reactions")]
+    rates = load_model(path)
+    reference = library.brusselator()
+    values = rates.default_parameter_map()
+    x, y = sympy.symbols("X Y")
+    for ours, theirs in zip(rates.equations, reference.equations, strict=True):
+        theirs = theirs.subs({sympy.Symbol("x"): x, sympy.Symbol("y"): y})
+        difference = ours.subs(values) - theirs.subs(reference.default_parameter_map())
+        assert sympy.simplify(difference) == 0
+
+
+def test_loads_network_and_model_from_text() -> None:
+    net = loads_network(NETWORK_TEXT, file="bd.toml")
+    assert net.volume == 2.0 and net.initial_counts == (3,)
+    assert net.reactions[1].line == 15
+    model = loads_model(NETWORK_TEXT)
+    meta = dict(model.metadata)
+    assert meta["volume"] == 2.0 and meta["analysis"]["continue"]["parameter"] == "k1"
+    assert meta["reaction_network"] == net
+    assert model.default_state == (1.5,)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "column", "fragment"),
+    [
+        ('"X -> 0 @ k2"', '"X -> Z @ k2"', 15, 15, "species 'Z' is not declared"),
+        ('"X -> 0 @ k2"', '"X + -> 0 @ k2"', 15, 14, "expected a species name"),
+        ('"X -> 0 @ k2"', '"X -> 0 @ k3"', 15, 19, "unknown symbol 'k3'"),
+        ("X = 3", "X = -3", 7, 5, "cannot be negative"),
+        ("k2 = 1.0", "k2 = -1.0", 15, 10, "must be finite and non-negative"),
+        ("volume = 2.0", "volume = 0.0", 4, 10, "system size"),
+        ("[species]", "[specie]", 6, 2, "did you mean 'species'"),
+        ("volume = 2.0", "volum = 2.0", 4, 1, "did you mean 'volume'"),
+    ],
+)
+def test_file_errors_have_positions(
+    old: str, new: str, line: int, column: int, fragment: str
+) -> None:
+    text = NETWORK_TEXT.replace(old, new)
+    with pytest.raises(ModelError) as info:
+        loads_network(text, file="bd.toml")
+    err = info.value
+    assert fragment in str(err)
+    assert (err.file, err.line, err.column) == ("bd.toml", line, column), str(err)
+    with pytest.raises(ModelError):
+        loads_model(text, file="bd.toml")
+
+
+def test_kind_mismatches() -> None:
+    with pytest.raises(ModelError, match="belongs to reaction networks"):
+        loads_model(NETWORK_TEXT.replace('kind = "reactions"', 'kind = "ode"'))
+    with pytest.raises(ModelError, match="has no table \\[equations\\]"):
+        loads_network(NETWORK_TEXT + '\n[equations]\nX = "-X"\n')
+    with pytest.raises(ModelError, match="not a reaction network"):
+        loads_network('[equations]\nx = "-x"\n')
+    # without a kind, [reactions] makes it a network
+    assert loads_network(NETWORK_TEXT.replace('kind = "reactions"\n', "")).name == "bd"

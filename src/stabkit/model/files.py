@@ -4,7 +4,7 @@
 
     [model]
     name = "brusselator"
-    kind = "ode"                    # ode | map
+    kind = "ode"                    # ode | map | reactions (see loads_network)
     description = "..."             # optional
     citation = "..."                # optional
     [parameters]
@@ -29,24 +29,48 @@ file, the line and the column of the offending text (inside an equation string t
 from __future__ import annotations
 
 import bisect
+import copy
+import dataclasses
 import datetime
 import math
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stabkit.errors import ModelError, suggest
-from stabkit.model.build import SourcePosition, build_model
+from stabkit.model.build import SourceMap, SourcePosition, build_model
 from stabkit.model.model import TIME, Model
 from stabkit.model.parse import to_text
 
-__all__ = ["TABLES", "dumps_model", "load_model", "loads_model", "save_model"]
+if TYPE_CHECKING:
+    from stabkit.model.reactions import ReactionNetwork
+
+__all__ = [
+    "TABLES",
+    "dumps_model",
+    "load_model",
+    "load_network",
+    "loads_model",
+    "loads_network",
+    "save_model",
+]
 
 #: The tables of a model file and the keys of ``[model]``.
-TABLES = ("model", "parameters", "variables", "definitions", "equations", "analysis")
-_MODEL_KEYS = ("name", "kind", "description", "citation")
+TABLES = (
+    "model",
+    "parameters",
+    "variables",
+    "definitions",
+    "equations",
+    "analysis",
+    "species",
+    "reactions",
+)
+_MODEL_KEYS = ("name", "kind", "description", "citation", "volume")
+#: Tables of a file of kind ``reactions`` (the others belong to equation models).
+_REACTION_TABLES = ("model", "parameters", "species", "reactions", "analysis")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
 _ESCAPES = {"b": 1, "t": 1, "n": 1, "f": 1, "r": 1, '"': 1, "\\": 1, "e": 1, "u": 5, "U": 9}
 
@@ -227,13 +251,17 @@ def loads_model(text: str, *, file: str | None = None) -> Model:
     Returns
     -------
     Model
+        For a file of kind ``reactions`` (see :func:`loads_network`): the network's
+        deterministic rate equations in concentrations, an ODE model whose ``metadata``
+        holds the :class:`~stabkit.model.reactions.ReactionNetwork` under
+        ``"reaction_network"`` and its ``"volume"``, so every analysis applies.
 
     Raises
     ------
     ModelError
         TOML syntax errors, unknown tables or keys (with ``did you mean ...?``) and
-        every error of :func:`~stabkit.model.build.build_model`, each with file, line
-        and column.
+        every error of :func:`~stabkit.model.build.build_model` (or of the reaction
+        network), each with file, line and column.
 
     Examples
     --------
@@ -248,6 +276,23 @@ def loads_model(text: str, *, file: str | None = None) -> Model:
     >>> m.variables, m.default_params
     (('x',), (0.5,))
     """
+    data, source, fail = _read(text, file)
+    if _is_reactions(data):
+        network = _network(data, source, fail, file)
+        model = network.rate_equations()
+        analysis = data.get("analysis")
+        if analysis is not None:
+            extra = (("analysis", copy.deepcopy(analysis)),)
+            model = dataclasses.replace(model, metadata=model.metadata + extra)
+        return model
+    return _equation_model(data, source, fail, file)
+
+
+_Fail = Callable[..., ModelError]
+
+
+def _read(text: str, file: str | None) -> tuple[dict[str, Any], SourceMap, _Fail]:
+    """The TOML data, where each key sits, and an error maker placing messages there."""
     if not isinstance(text, str):
         raise ModelError(f"expected the text of a model file, got {type(text).__name__}")
     try:
@@ -262,6 +307,21 @@ def loads_model(text: str, *, file: str | None = None) -> Model:
             return ModelError(message, file=file, suggestion=suggestion)
         return position.error(message, suggestion=suggestion)
 
+    return data, source, fail
+
+
+def _is_reactions(data: Mapping[str, Any]) -> bool:
+    header = data.get("model", {})
+    kind = header.get("kind") if isinstance(header, dict) else None
+    if isinstance(kind, str):
+        return kind.strip().lower() == "reactions"
+    return kind is None and ("reactions" in data or "species" in data)
+
+
+def _equation_model(
+    data: dict[str, Any], source: SourceMap, fail: _Fail, file: str | None
+) -> Model:
+    """A model of kind ode or map from the tables of its file."""
     for table, content in data.items():
         if not isinstance(content, dict):
             raise fail(
@@ -286,6 +346,18 @@ def loads_model(text: str, *, file: str | None = None) -> Model:
                 key,
                 suggest(key, _MODEL_KEYS) or f"the keys are {', '.join(_MODEL_KEYS)}",
             )
+    for table in ("species", "reactions"):
+        if table in data:
+            raise fail(
+                f"table [{table}] belongs to reaction networks",
+                table,
+                "",
+                'set kind = "reactions" under [model]',
+            )
+    if "volume" in header:
+        raise fail(
+            "volume belongs to reaction networks", "model", "volume", 'set kind = "reactions"'
+        )
     default_name = Path(file).stem if file else "model"
     analysis = data.get("analysis")
     return build_model(
@@ -300,6 +372,138 @@ def loads_model(text: str, *, file: str | None = None) -> Model:
         metadata={"analysis": analysis} if analysis is not None else None,
         source=source,
     )
+
+
+def _network(
+    data: dict[str, Any], source: SourceMap, fail: _Fail, file: str | None
+) -> ReactionNetwork:
+    """A reaction network from the tables of its file (kind ``reactions``)."""
+    from stabkit.model._reaction_build import build_network
+
+    for table, content in data.items():
+        if not isinstance(content, dict):
+            raise fail(
+                f"key {table!r} is outside any table",
+                "",
+                table,
+                "put it under [model]" if table in _MODEL_KEYS else "put it under a [table]",
+            )
+        if table not in _REACTION_TABLES:
+            hint = suggest(table, _REACTION_TABLES)
+            noun = "unknown table" if table not in TABLES else "a reaction network has no table"
+            raise fail(
+                f"{noun} [{table}]",
+                table,
+                "",
+                hint or f"a reactions file has the tables {', '.join(_REACTION_TABLES)}",
+            )
+    header = data.get("model", {})
+    for key in header:
+        if key not in _MODEL_KEYS:
+            raise fail(
+                f"unknown key {key!r} in [model]",
+                "model",
+                key,
+                suggest(key, _MODEL_KEYS) or f"the keys are {', '.join(_MODEL_KEYS)}",
+            )
+    for key in ("name", "description", "citation"):
+        if key in header and not isinstance(header[key], str):
+            raise fail(f"model {key} must be text, got {header[key]!r}", "model", key)
+    default_name = Path(file).stem if file else "network"
+    return build_network(
+        header.get("name", default_name),
+        species=data.get("species", {}),
+        reactions=data.get("reactions", {}),
+        parameters=data.get("parameters", {}),
+        volume=header.get("volume", 1.0),
+        description=header.get("description", ""),
+        citation=header.get("citation", ""),
+        source=source,
+    )
+
+
+def loads_network(text: str, *, file: str | None = None) -> ReactionNetwork:
+    """Read a reaction network from the text of a TOML file of kind ``reactions``.
+
+    ::
+
+        [model]
+        name = "birth_death"
+        kind = "reactions"
+        volume = 1.0                  # optional: the system size Omega
+        [species]                     # initial molecule counts
+        X = 0
+        [parameters]
+        k1 = 10.0
+        k2 = 1.0
+        [reactions]
+        birth = "0 -> X @ k1"
+        death = "X -> 0 @ k2"
+        # explicit propensities in counts: degrade = "X -> 0 @ propensity: v*X/(K + X)"
+
+    Parameters
+    ----------
+    text
+        The file's content.
+    file
+        The file name, for error messages (and the default network name).
+
+    Returns
+    -------
+    ReactionNetwork
+
+    Raises
+    ------
+    ModelError
+        TOML syntax errors, a file of another kind, unknown tables or keys, and every
+        error of :meth:`~stabkit.model.reactions.ReactionNetwork.from_strings`, each with
+        file, line and column (inside a reaction string too).
+
+    Examples
+    --------
+    >>> net = loads_network('''
+    ... [model]
+    ... kind = "reactions"
+    ... [species]
+    ... X = 5
+    ... [parameters]
+    ... k = 0.5
+    ... [reactions]
+    ... decay = "X -> 0 @ k"
+    ... ''')
+    >>> net.species, net.initial_counts, net.reaction_names
+    (('X',), (5,), ('decay',))
+    """
+    data, source, fail = _read(text, file)
+    if not _is_reactions(data):
+        raise fail(
+            "this file is not a reaction network",
+            "model",
+            "kind",
+            'set kind = "reactions" and give [species] and [reactions]',
+        )
+    return _network(data, source, fail, file)
+
+
+def load_network(path: str | Path) -> ReactionNetwork:
+    """Read a reaction network from a TOML file of kind ``reactions``.
+
+    :func:`load_model` reads the same file as the network's deterministic rate
+    equations (an ODE :class:`Model` whose ``metadata`` holds the network under
+    ``"reaction_network"``); this function returns the
+    :class:`~stabkit.model.reactions.ReactionNetwork` itself, for :func:`stabkit.ssa`.
+
+    Raises
+    ------
+    ModelError
+        If the file cannot be read, and every error of :func:`loads_network`.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ModelError(f"cannot read the model file: {reason}", file=str(path)) from None
+    return loads_network(text, file=str(path))
 
 
 def load_model(path: str | Path) -> Model:

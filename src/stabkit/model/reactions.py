@@ -412,7 +412,7 @@ class ReactionNetwork:
         mass action and ``r_j = a_j(Omega c) / Omega`` for explicit propensities. The
         model is an ODE with the species as variables (initial state: initial counts over
         Omega) and the network's parameters; ``metadata`` holds ``("reaction_network",
-        name)`` and ``("volume", Omega)``.
+        network)`` (this network) and ``("volume", Omega)``.
 
         Examples
         --------
@@ -450,7 +450,7 @@ class ReactionNetwork:
             default_params=self.default_params,
             description=self.description,
             citation=self.citation,
-            metadata=(("reaction_network", self.name), ("volume", float(self.volume))),
+            metadata=(("reaction_network", self), ("volume", float(self.volume))),
         )
 
 
