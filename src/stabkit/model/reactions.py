@@ -420,7 +420,7 @@ class ReactionNetwork:
         ...     "dimer", species={"X": 10, "D": 0},
         ...     reactions={"bind": "2 X -> D @ k"}, parameters={"k": 1.0}, volume=10.0)
         >>> net.rate_equations().rhs_dict()
-        {'X': -k*X**2, 'D': k*X**2/2}
+        {'X': -X**2*k, 'D': X**2*k/2}
         """
         omega = _number(self.volume)
         concentration = {sympy.Symbol(s): omega * sympy.Symbol(s) for s in self.species}
