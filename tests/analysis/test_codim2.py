@@ -240,3 +240,18 @@ def test_bad_input(cusp: Model) -> None:
             ("LP", [0.5], {}),
             ("r", "s"),
         )
+
+
+def test_from_a_continued_branch_and_clipped_ends() -> None:
+    """End to end: the Hopf point of continue_branch starts the curve; ends lie on the bounds."""
+    from stabkit.analysis.continuation import continue_branch
+
+    m = library.brusselator().with_params(a=1.0)
+    branch = continue_branch(m, "b", {"x": 1.0, "y": 0.6}, params={"b": 0.6}, to=(0.5, 4.0))
+    (h,) = branch.special("H")
+    curve = continue_bifurcation_curve(m, h, ("a", "b"), to={"a": (0.4, 2.5)})
+    assert curve.status == "ok"
+    a, b = curve.points.T
+    assert sorted([a[0], a[-1]]) == pytest.approx([0.4, 2.5], abs=1e-12)
+    np.testing.assert_allclose(b, 1 + a**2, atol=1e-8)
+    assert all("reached the bound a" in reason for reason in curve.end_reasons)

@@ -204,16 +204,17 @@ def continue_bifurcation_curve(
         for col, (lo, hi) in enumerate(bounds):
             value = z[n + col]
             if not lo <= value <= hi:
-                return "left_bounds", f"{names[col]} = {value:.6g} left [{lo:g}, {hi:g}]"
+                edge = lo if value < lo else hi
+                return "left_bounds", f"reached the bound {names[col]} = {edge:g}"
         return None
 
-    forward = _trace_direction(system, z0, method, stop, None)
+    forward = _trace_direction(system, z0, method, stop, None, bounds)
     ends = [forward[3]]
     directions = [forward]
     if forward[0] and forward[3][0] != "closed_loop":
         t_back = -forward[1][0]
         system.set_borders(z0)
-        backward = _trace_direction(system, forward[0][0], method, stop, t_back)
+        backward = _trace_direction(system, forward[0][0], method, stop, t_back, bounds)
         directions.insert(0, backward)
         ends.insert(0, backward[3])
     result = _assemble(model, system, names, directions, ends, kind)
@@ -252,6 +253,7 @@ def _trace_direction(
     method: PALC,
     stop: Any,
     tangent0: np.ndarray | None,
+    bounds: list[tuple[float, float]],
 ) -> tuple[list[np.ndarray], list[np.ndarray], list[_Found], tuple[str, str], int]:
     """Trace one way in segments (borders refreshed between them), locating codim-2 points."""
     points: list[np.ndarray] = []
@@ -292,6 +294,8 @@ def _trace_direction(
                 message = f"stopped after PALC(max_points={method.max_points}) points"
             if _closed(points, z0):
                 status, message = "closed_loop", f"the curve closed after {len(points)} points"
+            if status == "left_bounds" and len(points) >= 2:
+                found = _clip_to_bounds(system, points, tangents, found, bounds)
             return points, tangents, found, (status, message), num_jac
         if _closed(points, z0):
             return points, tangents, found, (
@@ -300,6 +304,38 @@ def _trace_direction(
         z, t = points[-1], tangents[-1]
         ds = float(trace.steps[-1]) if trace.steps.size else ds
         system.refresh_borders(z)
+
+
+def _clip_to_bounds(
+    system: CurveSystem,
+    points: list[np.ndarray],
+    tangents: list[np.ndarray],
+    found: list[_Found],
+    bounds: list[tuple[float, float]],
+) -> list[_Found]:
+    """Move the last point (outside the bounds) onto the boundary; drop points beyond it."""
+    n = system.n
+    last = points[-1]
+    for col, (lo, hi) in enumerate(bounds):
+        value = last[n + col]
+        if lo <= value <= hi:
+            continue
+        edge = lo if value < lo else hi
+
+        def side(zz: np.ndarray, _t: np.ndarray, col: int = col, edge: float = edge) -> np.ndarray:
+            return np.array([zz[n + col] - edge])
+
+        z, t, ok = locate_zero(
+            system.residual, system.jacobian, points[-2], last, tangents[-2], 0, side, tol=1e-12
+        )
+        if ok:
+            points[-1], tangents[-1] = z, t
+        break
+
+    def inside(z: np.ndarray) -> bool:
+        return all(lo - 1e-12 <= z[n + c] <= hi + 1e-12 for c, (lo, hi) in enumerate(bounds))
+
+    return [f for f in found if inside(f.z)]
 
 
 def _closed(points: list[np.ndarray], z0: np.ndarray) -> bool:
