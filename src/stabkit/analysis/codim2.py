@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from stabkit.analysis._codim2_detect import Found, coefficients, detect
 from stabkit.analysis._codim2_result import CODIM2_KINDS, BifurcationCurve, Codim2Point
 from stabkit.analysis._curve_systems import CurveSystem, critical_split
 from stabkit.analysis._multilinear import derivatives_for
@@ -38,14 +39,6 @@ log = logging.getLogger(__name__)
 
 _SEGMENT = 25  # points between refreshes of the bordering vectors
 _NORMAL_ENDS = ("ok", "left_bounds", "closed_loop")
-
-
-@dataclasses.dataclass
-class _Found:
-    after: int  # index of the curve point the located point follows (within its direction)
-    kind: str
-    z: np.ndarray
-    located: bool
 
 
 def _parse_point(point: Any, model: Model) -> tuple[str, np.ndarray, dict[str, float]]:
@@ -254,11 +247,11 @@ def _trace_direction(
     stop: Any,
     tangent0: np.ndarray | None,
     bounds: list[tuple[float, float]],
-) -> tuple[list[np.ndarray], list[np.ndarray], list[_Found], tuple[str, str], int]:
+) -> tuple[list[np.ndarray], list[np.ndarray], list[Found], tuple[str, str], int]:
     """Trace one way in segments (borders refreshed between them), locating codim-2 points."""
     points: list[np.ndarray] = []
     tangents: list[np.ndarray] = []
-    found: list[_Found] = []
+    found: list[Found] = []
     num_jac = 0
     z, t, ds = z0, tangent0, method.ds
     while True:
@@ -285,7 +278,7 @@ def _trace_direction(
             all_tests = np.concatenate([prev_tests, tests]) if len(tests) else prev_tests
         else:
             seg_points, seg_tans, all_tests = pts, tans, trace.test_values
-        found.extend(_detect(system, seg_points, seg_tans, all_tests, offset))
+        found.extend(detect(system, seg_points, seg_tans, all_tests, offset))
         points.extend(pts)
         tangents.extend(tans)
         if trace.status != "max_points" or len(points) >= method.max_points or not pts:
@@ -310,9 +303,9 @@ def _clip_to_bounds(
     system: CurveSystem,
     points: list[np.ndarray],
     tangents: list[np.ndarray],
-    found: list[_Found],
+    found: list[Found],
     bounds: list[tuple[float, float]],
-) -> list[_Found]:
+) -> list[Found]:
     """Move the last point (outside the bounds) onto the boundary; drop points beyond it."""
     n = system.n
     last = points[-1]
@@ -348,137 +341,20 @@ def _closed(points: list[np.ndarray], z0: np.ndarray) -> bool:
     )
 
 
-def _detect(
-    system: CurveSystem,
-    points: list[np.ndarray],
-    tangents: list[np.ndarray],
-    tests: np.ndarray,
-    offset: int,
-) -> list[_Found]:
-    out: list[_Found] = []
-    for i in range(len(points) - 1):
-        for k, name in enumerate(system.tests):
-            ga, gb = tests[i, k], tests[i + 1, k]
-            if not (np.isfinite(ga) and np.isfinite(gb)) or ga * gb > 0 or ga == gb:
-                continue
-            if name == "HH":
-                # a double Hopf point is where two Hopf curves cross: the bordered system is
-                # singular there, so solve f = 0, Re lambda_1 = Re lambda_2 = 0 directly
-                theta = ga / (ga - gb)
-                z, ok = _refine_double_hopf(system, points[i] + theta * (points[i + 1] - points[i]))
-            else:
-                z, _, ok = locate_zero(
-                    system.residual, system.jacobian, points[i], points[i + 1], tangents[i], k,
-                    system.test_functions, tol=1e-11,
-                )  # fmt: skip
-            if _genuine(system, name, z):
-                out.append(_Found(after=offset + i, kind=name, z=z, located=ok))
-    return out
-
-
-def _refine_double_hopf(system: CurveSystem, z: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Newton on (f, Re lambda_1, Re lambda_2) = 0, the two pairs ordered by frequency.
-
-    The rows of the real parts come from central differences (step 1e-7), so the
-    iteration converges linearly at a rate of about 1e-7 per step.
-    """
-    n = system.n
-
-    def pair_real_parts(zz: np.ndarray) -> np.ndarray:
-        values = system.eigenvalues(zz)
-        upper = values[values.imag > 0]
-        if upper.size < 2:
-            return np.full(2, np.nan)
-        top = upper[np.argsort(np.abs(upper.real))[:2]]
-        top = top[np.argsort(-top.imag)]
-        return top.real
-
-    z = np.array(z, dtype=np.float64)
-    for _ in range(30):
-        x, p = system.split(z)
-        res = np.concatenate([system.deriv.rhs(x, p), pair_real_parts(z)])
-        if not np.all(np.isfinite(res)):
-            return z, False
-        _, fp, _ = system.deriv.second_derivatives(x, p)
-        jac = np.zeros((n + 2, n + 2))
-        jac[:n, :n] = system.deriv.jacobian(x, p)
-        jac[:n, n:] = fp[:, list(system.free)]
-        for j in range(n + 2):
-            h = 1e-7 * max(1.0, abs(z[j]))
-            e = np.zeros(n + 2)
-            e[j] = h
-            jac[n:, j] = (pair_real_parts(z + e) - pair_real_parts(z - e)) / (2 * h)
-        try:
-            step = np.linalg.solve(jac, -res)
-        except np.linalg.LinAlgError:
-            return z, False
-        z = z + step
-        if np.max(np.abs(step)) < 1e-13 * (1 + np.max(np.abs(z))):
-            return z, True
-    return z, bool(np.max(np.abs(step)) < 1e-10 * (1 + np.max(np.abs(z))))
-
-
-def _genuine(system: CurveSystem, name: str, z: np.ndarray) -> bool:
-    """Reject neutral saddles (a real pair +-lambda) posing as ZH / HH points."""
-    values = system.eigenvalues(z)
-    crit, rest = critical_split(values, system.kind)
-    scale = max(1.0, float(np.max(np.abs(values))))
-    if system.kind == "H" and name in ("GH", "ZH", "HH") and float(np.real(crit[0] * crit[1])) <= 0:
-        return False  # on the neutral-saddle part of the curve
-    if (system.kind, name) in (("LP", "ZH"), ("H", "HH")):
-        pair, _ = critical_split(rest, "H")
-        return bool(np.real(pair[0] * pair[1]) > 1e-10 * scale)
-    return True
-
-
-def _coefficients(
-    model: Model, kind: str, curve: str, z: np.ndarray, system: CurveSystem
-) -> tuple[dict[str, float], str, np.ndarray]:
-    from stabkit.analysis import normal_forms as nf
-
-    x, p = system.split(z)
-    values = system.eigenvalues(z)
-    crit, rest = critical_split(values, curve)
-    out: dict[str, float] = {}
-    message = ""
-    try:
-        if kind == "CP":
-            out["c"] = nf.cusp_coefficient(model, x, p)
-        elif kind == "BT":
-            out["a"], out["b"] = nf.bogdanov_takens_coefficients(model, x, p)
-        elif kind == "GH":
-            out["omega"] = float(np.sqrt(np.real(crit[0] * crit[1])))
-            if model.is_symbolic:
-                out["l2"] = nf.second_lyapunov_coefficient(model, x, p)
-            else:
-                message = "l2 needs exact 5th derivatives (a symbolic model)"
-        elif kind == "ZH":
-            pair = crit if curve == "H" else critical_split(rest, "H")[0]
-            out["omega"] = float(np.sqrt(abs(np.real(pair[0] * pair[1]))))
-        elif kind == "HH":
-            pair2, _ = critical_split(rest, "H")
-            w1 = float(np.sqrt(abs(np.real(crit[0] * crit[1]))))
-            w2 = float(np.sqrt(abs(np.real(pair2[0] * pair2[1]))))
-            out["omega1"], out["omega2"] = max(w1, w2), min(w1, w2)
-    except InputError as err:
-        message = f"coefficients not computed: {err}"
-    return out, message, values
-
-
 def _assemble(
     model: Model,
     system: CurveSystem,
     names: tuple[str, str],
-    directions: list[tuple[list[np.ndarray], list[np.ndarray], list[_Found], Any, int]],
+    directions: list[tuple[list[np.ndarray], list[np.ndarray], list[Found], Any, int]],
     ends: list[tuple[str, str]],
     kind: str,
 ) -> dict[str, Any]:
     rows: list[np.ndarray] = []
-    labels: list[_Found | None] = []
+    labels: list[Found | None] = []
     for d_index, (pts, _, found_here, _, _) in enumerate(directions):
         backward = len(directions) == 2 and d_index == 0
-        seq: list[tuple[np.ndarray, _Found | None]] = []
-        by_after: dict[int, list[_Found]] = {}
+        seq: list[tuple[np.ndarray, Found | None]] = []
+        by_after: dict[int, list[Found]] = {}
         for item in found_here:
             by_after.setdefault(item.after, []).append(item)
         for i, z in enumerate(pts):
@@ -509,7 +385,7 @@ def _assemble(
         if label is None:
             continue
         f = label
-        coeffs, message, values = _coefficients(model, f.kind, kind, f.z, system)
+        coeffs, message, values = coefficients(model, f.kind, kind, f.z, system)
         x, p = system.split(f.z)
         specials.append(
             Codim2Point(

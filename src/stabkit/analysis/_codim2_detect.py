@@ -1,0 +1,145 @@
+"""Detection and location of codim-2 points on fold and Hopf curves, and their coefficients.
+
+Test functions are those of :mod:`stabkit.analysis._curve_systems`; a sign change
+between consecutive curve points is located by :func:`stabkit.analysis._palc.locate_zero`
+(Brent's method on the curve), except double Hopf points, where two Hopf curves cross and
+the bordered system is singular: those are solved for directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from stabkit.analysis._curve_systems import CurveSystem, critical_split
+from stabkit.analysis._palc import locate_zero
+from stabkit.errors import InputError
+from stabkit.model.model import Model
+
+__all__ = ["Found", "coefficients", "detect"]
+
+
+@dataclasses.dataclass
+class Found:
+    after: int  # index of the curve point the located point follows (within its direction)
+    kind: str
+    z: np.ndarray
+    located: bool
+
+
+def detect(
+    system: CurveSystem,
+    points: list[np.ndarray],
+    tangents: list[np.ndarray],
+    tests: np.ndarray,
+    offset: int,
+) -> list[Found]:
+    out: list[Found] = []
+    for i in range(len(points) - 1):
+        for k, name in enumerate(system.tests):
+            ga, gb = tests[i, k], tests[i + 1, k]
+            if not (np.isfinite(ga) and np.isfinite(gb)) or ga * gb > 0 or ga == gb:
+                continue
+            if name == "HH":
+                # a double Hopf point is where two Hopf curves cross: the bordered system is
+                # singular there, so solve f = 0, Re lambda_1 = Re lambda_2 = 0 directly
+                theta = ga / (ga - gb)
+                z, ok = _refine_double_hopf(system, points[i] + theta * (points[i + 1] - points[i]))
+            else:
+                z, _, ok = locate_zero(
+                    system.residual, system.jacobian, points[i], points[i + 1], tangents[i], k,
+                    system.test_functions, tol=1e-11,
+                )  # fmt: skip
+            if _genuine(system, name, z):
+                out.append(Found(after=offset + i, kind=name, z=z, located=ok))
+    return out
+
+
+def _refine_double_hopf(system: CurveSystem, z: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Newton on (f, Re lambda_1, Re lambda_2) = 0, the two pairs ordered by frequency.
+
+    The rows of the real parts come from central differences (step 1e-7), so the
+    iteration converges linearly at a rate of about 1e-7 per step.
+    """
+    n = system.n
+
+    def pair_real_parts(zz: np.ndarray) -> np.ndarray:
+        values = system.eigenvalues(zz)
+        upper = values[values.imag > 0]
+        if upper.size < 2:
+            return np.full(2, np.nan)
+        top = upper[np.argsort(np.abs(upper.real))[:2]]
+        top = top[np.argsort(-top.imag)]
+        return top.real
+
+    z = np.array(z, dtype=np.float64)
+    for _ in range(30):
+        x, p = system.split(z)
+        res = np.concatenate([system.deriv.rhs(x, p), pair_real_parts(z)])
+        if not np.all(np.isfinite(res)):
+            return z, False
+        _, fp, _ = system.deriv.second_derivatives(x, p)
+        jac = np.zeros((n + 2, n + 2))
+        jac[:n, :n] = system.deriv.jacobian(x, p)
+        jac[:n, n:] = fp[:, list(system.free)]
+        for j in range(n + 2):
+            h = 1e-7 * max(1.0, abs(z[j]))
+            e = np.zeros(n + 2)
+            e[j] = h
+            jac[n:, j] = (pair_real_parts(z + e) - pair_real_parts(z - e)) / (2 * h)
+        try:
+            step = np.linalg.solve(jac, -res)
+        except np.linalg.LinAlgError:
+            return z, False
+        z = z + step
+        if np.max(np.abs(step)) < 1e-13 * (1 + np.max(np.abs(z))):
+            return z, True
+    return z, bool(np.max(np.abs(step)) < 1e-10 * (1 + np.max(np.abs(z))))
+
+
+def _genuine(system: CurveSystem, name: str, z: np.ndarray) -> bool:
+    """Reject neutral saddles (a real pair +-lambda) posing as ZH / HH points."""
+    values = system.eigenvalues(z)
+    crit, rest = critical_split(values, system.kind)
+    scale = max(1.0, float(np.max(np.abs(values))))
+    if system.kind == "H" and name in ("GH", "ZH", "HH") and float(np.real(crit[0] * crit[1])) <= 0:
+        return False  # on the neutral-saddle part of the curve
+    if (system.kind, name) in (("LP", "ZH"), ("H", "HH")):
+        pair, _ = critical_split(rest, "H")
+        return bool(np.real(pair[0] * pair[1]) > 1e-10 * scale)
+    return True
+
+
+def coefficients(
+    model: Model, kind: str, curve: str, z: np.ndarray, system: CurveSystem
+) -> tuple[dict[str, float], str, np.ndarray]:
+    from stabkit.analysis import normal_forms as nf
+
+    x, p = system.split(z)
+    values = system.eigenvalues(z)
+    crit, rest = critical_split(values, curve)
+    out: dict[str, float] = {}
+    message = ""
+    try:
+        if kind == "CP":
+            out["c"] = nf.cusp_coefficient(model, x, p)
+        elif kind == "BT":
+            out["a"], out["b"] = nf.bogdanov_takens_coefficients(model, x, p)
+        elif kind == "GH":
+            out["omega"] = float(np.sqrt(np.real(crit[0] * crit[1])))
+            if model.is_symbolic:
+                out["l2"] = nf.second_lyapunov_coefficient(model, x, p)
+            else:
+                message = "l2 needs exact 5th derivatives (a symbolic model)"
+        elif kind == "ZH":
+            pair = crit if curve == "H" else critical_split(rest, "H")[0]
+            out["omega"] = float(np.sqrt(abs(np.real(pair[0] * pair[1]))))
+        elif kind == "HH":
+            pair2, _ = critical_split(rest, "H")
+            w1 = float(np.sqrt(abs(np.real(crit[0] * crit[1]))))
+            w2 = float(np.sqrt(abs(np.real(pair2[0] * pair2[1]))))
+            out["omega1"], out["omega2"] = max(w1, w2), min(w1, w2)
+    except InputError as err:
+        message = f"coefficients not computed: {err}"
+    return out, message, values
