@@ -15,6 +15,8 @@ from typing import Any
 __all__ = [
     "SLQ",
     "CSVSink",
+    "ContinualEvaluator",
+    "ContinualResult",
     "EdgeOfStabilityResult",
     "EigenResult",
     "EmpiricalFisherOperator",
@@ -23,6 +25,7 @@ __all__ = [
     "HessianOperator",
     "HutchPlusPlus",
     "Hutchinson",
+    "LRSensitivityResult",
     "MatrixOperator",
     "OptimizerThreshold",
     "PerpGrad",
@@ -37,6 +40,7 @@ __all__ = [
     "adam_preconditioned_operator",
     "adam_preconditioner",
     "adam_threshold",
+    "classify_run",
     "collapse_gap",
     "edge_of_stability",
     "empirical_fisher_operator",
@@ -46,6 +50,7 @@ __all__ = [
     "hessian_operator",
     "layer_blocks",
     "log_stablemax",
+    "lr_sensitivity",
     "momentum_threshold",
     "optimizer_thresholds",
     "sgd_mean_square_stability",
@@ -61,6 +66,11 @@ __all__ = [
 ]
 
 _WHERE = {
+    "LRSensitivityResult": "sensitivity",
+    "classify_run": "sensitivity",
+    "lr_sensitivity": "sensitivity",
+    "ContinualEvaluator": "continual",
+    "ContinualResult": "continual",
     "EdgeOfStabilityResult": "eos",
     "edge_of_stability": "eos",
     "StabilityMonitor": "monitors",
