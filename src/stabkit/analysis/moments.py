@@ -45,8 +45,18 @@ from stabkit.analysis._closures import (
     Poisson,
     Zero,
 )
+from stabkit.analysis._lna import linear_noise_approximation, lna_stationary_covariance
 from stabkit.analysis._moment_algebra import MomentSpace, MultiIndex, expectation
-from stabkit.errors import InputError, suggest
+from stabkit.analysis._moment_network import (
+    METADATA_KEY,
+    VOLUME,
+    moment_name,
+    network_parts,
+    polynomial_propensities,
+    reaction_labels,
+    unit,
+)
+from stabkit.errors import InputError
 from stabkit.model.model import Model, ModelKind
 
 __all__ = [
@@ -66,10 +76,6 @@ __all__ = [
     "moment_info",
     "variances_of",
 ]
-
-_METADATA_KEY = "moments"
-#: Name of the system-size parameter of the moment models (default: the network's volume).
-VOLUME = "Omega"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,14 +109,15 @@ class MomentInfo:
     def mean_names(self) -> tuple[str, ...]:
         """The variables holding the means, in species order."""
         return tuple(
-            _name(_unit(len(self.species), i), self.species, True) for i in range(len(self.species))
+            moment_name(unit(len(self.species), i), self.species, True)
+            for i in range(len(self.species))
         )
 
     def variance_names(self) -> tuple[str, ...]:
         """The variables holding the variances (central) or second raw moments (raw)."""
         n = len(self.species)
         return tuple(
-            _name(tuple(2 * int(j == i) for j in range(n)), self.species, self.central)
+            moment_name(tuple(2 * int(j == i) for j in range(n)), self.species, self.central)
             for i in range(n)
         )
 
@@ -124,7 +131,7 @@ def moment_info(model: Model) -> MomentInfo:
         The model was not built by :func:`moment_equations` or
         :func:`linear_noise_approximation`.
     """
-    data = dict(model.metadata).get(_METADATA_KEY)
+    data = dict(model.metadata).get(METADATA_KEY)
     if not isinstance(data, Mapping):
         raise InputError(
             f"model {model.name!r} is not a moment model; build one with "
@@ -157,122 +164,6 @@ def means_of(model: Model, states: np.ndarray) -> np.ndarray:
     info = moment_info(model)
     index = {name: i for i, name in enumerate(model.variables)}
     return np.asarray(states, dtype=float)[..., [index[v] for v in info.mean_names()]]
-
-
-# --------------------------------------------------------------------------- names
-def _unit(n: int, i: int) -> MultiIndex:
-    return tuple(int(j == i) for j in range(n))
-
-
-def _name(alpha: MultiIndex, species: Sequence[str], central: bool) -> str:
-    k = sum(alpha)
-    present = [s for s, a in zip(species, alpha, strict=True) for _ in range(a)]
-    if k == 1:
-        return f"mean_{present[0]}"
-    if not central:
-        return "raw_" + "_".join(present)
-    if k == 2:
-        return f"var_{present[0]}" if present[0] == present[1] else f"cov_{present[0]}_{present[1]}"
-    return "cm_" + "_".join(present)
-
-
-# --------------------------------------------------------------------------- network access
-def _network_parts(
-    network: Any, params: Mapping[str, float] | None
-) -> tuple[
-    tuple[str, ...], list[sympy.Symbol], list[sympy.Expr], np.ndarray, dict[str, float], float
-]:
-    """Species, their symbols, propensities, stoichiometry, parameter values, volume."""
-    try:
-        species = tuple(network.species)
-        symbols = list(network.species_symbols)
-        propensities = list(network.propensities)
-        stoich = np.asarray(network.stoichiometry, dtype=np.int64)
-        names = tuple(network.parameters)
-        defaults = tuple(float(v) for v in network.default_params)
-        volume = float(getattr(network, "volume", 1.0))
-    except AttributeError as err:
-        raise InputError(
-            f"network={network!r}: expected a ReactionNetwork (build one with "
-            f"ReactionNetwork.from_strings(...)); missing {err.name!r}"
-        ) from None
-    omega = sympy.Symbol(VOLUME)
-    if not all(isinstance(a, sympy.Expr) for a in propensities):
-        raise InputError("network.propensities must be sympy expressions in the species counts")
-    values = dict(zip(names, defaults, strict=True))
-    numeric = [_exact(a.subs(omega, volume)) for a in propensities]
-    symbolic = _volume_as_parameter(network, values)
-    if symbolic is not None and len(symbolic) == len(numeric):
-        propensities, values[VOLUME] = symbolic, volume
-    else:
-        propensities = numeric
-    if params is not None:
-        if not isinstance(params, Mapping):
-            raise InputError(f"params={params!r}: expected a mapping parameter name -> value")
-        for key, value in params.items():
-            if key not in values:
-                hint = suggest(str(key), tuple(values))
-                raise InputError(
-                    f"params: network {getattr(network, 'name', '')!r} has no parameter {key!r}; "
-                    f"it has {', '.join(values) or '(none)'}" + (f"; {hint}" if hint else "")
-                )
-            number = float(value)
-            if not math.isfinite(number):
-                raise InputError(f"params[{key!r}] = {value!r} is not finite")
-            values[key] = number
-    if stoich.shape != (len(species), len(propensities)):
-        raise InputError(
-            f"network stoichiometry has shape {stoich.shape}; expected "
-            f"({len(species)}, {len(propensities)}) (species, reactions)"
-        )
-    return species, symbols, propensities, stoich, values, volume
-
-
-def _volume_as_parameter(network: Any, values: Mapping[str, float]) -> list[sympy.Expr] | None:
-    """Propensities with the system size as the symbol ``Omega`` (a parameter), or None.
-
-    Taken from ``network.propensity_templates`` (mass action: k Omega^(1-m) prod_i x_i
-    (x_i - 1) ... / nu_i!; explicit propensities as written) when the network has them.
-    """
-    templates = getattr(network, "propensity_templates", None)
-    if VOLUME in values or templates is None:
-        return None
-    out = [_exact(a) for a in templates]
-    if not all(isinstance(a, sympy.Expr) for a in out):
-        return None
-    return out
-
-
-def _exact(expr: sympy.Expr) -> sympy.Expr:
-    """Floats -> the rationals they print as, so that the algebra cancels exactly."""
-    floats = expr.atoms(sympy.Float)
-    if not floats:
-        return expr
-    return expr.xreplace({f: sympy.Rational(repr(float(f))) for f in floats})
-
-
-def _polynomial_propensities(
-    propensities: Sequence[sympy.Expr], symbols: Sequence[sympy.Symbol], reactions: Sequence[str]
-) -> list[sympy.Poly]:
-    out = []
-    for a, label in zip(propensities, reactions, strict=True):
-        try:
-            poly = sympy.Poly(a, *symbols)
-        except sympy.PolynomialError:
-            poly = None
-        if poly is None or any(s in poly.free_symbols_in_domain for s in symbols):
-            raise InputError(
-                f"reaction {label!r}: propensity {a} is not a polynomial in the species counts; "
-                "moment equations need mass action or polynomial propensities"
-            )
-        out.append(poly)
-    return out
-
-
-def _reaction_labels(network: Any, count: int) -> list[str]:
-    reactions = getattr(network, "reactions", ())
-    labels = [str(getattr(r, "name", i)) for i, r in enumerate(reactions)]
-    return labels if len(labels) == count else [str(i) for i in range(count)]
 
 
 def _check_order(order: object) -> int:
@@ -354,9 +245,9 @@ def moment_equations(
         raise InputError(f"central={central!r}: expected True or False")
     if closure is not None:
         closure.check_order(m)
-    species, symbols, propensities, stoich, values, volume = _network_parts(network, params)
-    labels = _reaction_labels(network, len(propensities))
-    polys = _polynomial_propensities(propensities, symbols, labels)
+    species, symbols, propensities, stoich, values, volume = network_parts(network, params)
+    labels = reaction_labels(network, len(propensities))
+    polys = polynomial_propensities(propensities, symbols, labels)
     degree = max((p.total_degree() for p in polys), default=0)
     exact = degree <= 1
     if closure is None and not exact:
@@ -370,7 +261,7 @@ def moment_equations(
         m,
         central=central,
         closure=None if exact else closure,
-        names=lambda alpha: _name(alpha, species, central),
+        names=lambda alpha: moment_name(alpha, species, central),
     )
     clashes = [str(s) for s in space.symbols.values() if str(s) in values or str(s) in species]
     if clashes:
@@ -383,7 +274,7 @@ def moment_equations(
     init = np.asarray(getattr(network, "initial_counts", np.zeros(n)), dtype=float)
     state = {str(space.symbols[a]): _moment_of_point(init, a, central) for a in space.indices}
     metadata = {
-        _METADATA_KEY: {
+        METADATA_KEY: {
             "species": list(species),
             "order": m,
             "central": central,
@@ -468,165 +359,3 @@ def _tidy(expr: sympy.Expr) -> sympy.Expr:
     """Expand polynomials (canonical form for algebraic solvers); leave rational ones."""
     expanded = sympy.expand(expr)
     return expanded
-
-
-# --------------------------------------------------------------------------- LNA
-def _macroscopic_propensities(
-    network: Any, symbols: Sequence[sympy.Symbol], propensities: Sequence[sympy.Expr]
-) -> list[sympy.Expr]:
-    """Propensities for the deterministic limit: x(x-1)...(x-k+1) -> x^k (counts)."""
-    out = []
-    for a in propensities:
-        poly = sympy.Poly(a, *symbols)
-        top = poly.total_degree()  # leading order in Omega when counts ~ Omega
-        expr: sympy.Expr = sympy.Integer(0)
-        for monomial, coefficient in poly.terms():
-            if sum(monomial) == top:
-                expr += coefficient.as_expr() * math.prod(
-                    s**k for s, k in zip(symbols, monomial, strict=True)
-                )
-        out.append(expr)
-    return out
-
-
-def linear_noise_approximation(
-    network: Any, *, params: Mapping[str, float] | None = None, name: str | None = None
-) -> Model:
-    r"""The linear noise approximation (van Kampen) as a model in molecule counts.
-
-    Parameters
-    ----------
-    network
-        A :class:`~stabkit.model.reactions.ReactionNetwork` with polynomial propensities.
-    params
-        Parameter values overriding the network's defaults.
-    name
-        Model name; default ``"<network>_lna"``.
-
-    Returns
-    -------
-    Model
-        Variables ``mean_X`` (the rate equations, in counts) and ``var_X``, ``cov_X_Y``
-        (the covariance of the counts), kind ``"ode"``.
-
-    Raises
-    ------
-    InputError
-        Not a network, a non-polynomial propensity.
-
-    Notes
-    -----
-    dmu/dt = S a(mu) and dC/dt = J C + C J^T + S diag(a(mu)) S^T with J = S da/dx(mu),
-    where a is the macroscopic propensity (falling factorials replaced by powers). At a
-    stable fixed point C solves the Lyapunov equation J C + C J^T + D = 0
-    (:func:`lna_stationary_covariance`). Van Kampen (2007), ch. X; Elf & Ehrenberg,
-    Genome Res. 13, 2475 (2003).
-    """
-    species, symbols, propensities, stoich, values, volume = _network_parts(network, params)
-    labels = _reaction_labels(network, len(propensities))
-    _polynomial_propensities(propensities, symbols, labels)
-    macro = _macroscopic_propensities(network, symbols, propensities)
-    n = len(species)
-    means = [sympy.Symbol(_name(_unit(n, i), species, True)) for i in range(n)]
-    at_mean = dict(zip(symbols, means, strict=True))
-    a_vec = sympy.Matrix([a.subs(at_mean, simultaneous=True) for a in macro])
-    s_mat = sympy.Matrix(stoich.tolist())
-    drift = s_mat * a_vec
-    jac = drift.jacobian(sympy.Matrix(means))
-    cov_names: dict[tuple[int, int], sympy.Symbol] = {}
-    for i in range(n):
-        for j in range(i, n):
-            alpha = tuple(int(k == i) + int(k == j) for k in range(n))
-            cov_names[(i, j)] = sympy.Symbol(_name(alpha, species, True))
-    cov = sympy.Matrix(n, n, lambda i, j: cov_names[(min(i, j), max(i, j))])
-    diffusion = s_mat * sympy.diag(*a_vec) * s_mat.T
-    dcov = jac * cov + cov * jac.T + diffusion
-    variables = [str(s) for s in means] + [str(cov_names[k]) for k in sorted(cov_names)]
-    equations = [sympy.expand(e) for e in drift] + [
-        sympy.expand(dcov[i, j]) for i, j in sorted(cov_names)
-    ]
-    init = np.asarray(getattr(network, "initial_counts", np.zeros(n)), dtype=float)
-    indices = {str(s): list(_unit(n, i)) for i, s in enumerate(means)}
-    for (i, j), sym in cov_names.items():
-        indices[str(sym)] = [int(k == i) + int(k == j) for k in range(n)]
-    metadata = {
-        _METADATA_KEY: {
-            "species": list(species),
-            "order": 2,
-            "central": True,
-            "closure": "lna",
-            "indices": indices,
-            "volume": volume,
-        }
-    }
-    net_name = str(getattr(network, "name", "network"))
-    return Model(
-        name=name or f"{net_name}_lna",
-        kind=ModelKind.ODE,
-        variables=tuple(variables),
-        parameters=tuple(values),
-        equations=tuple(equations),
-        default_state=tuple([*(float(c) for c in init), *([0.0] * len(cov_names))]),
-        default_params=tuple(values.values()),
-        description=f"linear noise approximation of {net_name}",
-        citation="van Kampen, Stochastic Processes in Physics and Chemistry (2007)",
-        metadata=tuple(metadata.items()),
-    )
-
-
-def lna_stationary_covariance(
-    network: Any,
-    mean: Sequence[float] | np.ndarray,
-    *,
-    params: Mapping[str, float] | None = None,
-) -> np.ndarray:
-    r"""Stationary LNA covariance of the counts at a fixed point of the rate equations.
-
-    Parameters
-    ----------
-    network
-        A :class:`~stabkit.model.reactions.ReactionNetwork`.
-    mean
-        The fixed point in counts, shape ``(num_species,)``.
-    params
-        Parameter values overriding the network's defaults.
-
-    Returns
-    -------
-    numpy.ndarray
-        C, shape ``(num_species, num_species)``, solving J C + C J^T + S diag(a) S^T = 0.
-
-    Raises
-    ------
-    InputError
-        ``mean`` of the wrong shape, or J not Hurwitz (the fixed point is not stable, so
-        the LNA has no stationary covariance there).
-    """
-    from scipy.linalg import solve_continuous_lyapunov
-
-    species, symbols, propensities, stoich, values, _ = _network_parts(network, params)
-    macro = _macroscopic_propensities(network, symbols, propensities)
-    point = np.asarray(mean, dtype=float)
-    if point.shape != (len(species),):
-        raise InputError(
-            f"mean has shape {point.shape}; expected ({len(species)},) (one per species)"
-        )
-    subs = {
-        **dict(zip(symbols, point, strict=True)),
-        **{sympy.Symbol(k): v for k, v in values.items()},
-    }
-    a_vec = np.array([float(a.subs(subs)) for a in macro])
-    grad = np.array([[float(sympy.diff(a, s).subs(subs)) for s in symbols] for a in macro]).reshape(
-        len(macro), len(species)
-    )
-    s_mat = stoich.astype(float)
-    jac = s_mat @ grad
-    eig = np.linalg.eigvals(jac)
-    if np.any(eig.real >= 0):
-        raise InputError(
-            f"the rate equations' Jacobian at mean={point.tolist()} has eigenvalues "
-            f"{np.round(eig, 6).tolist()}; the LNA has a stationary covariance only at a stable "
-            "fixed point"
-        )
-    diffusion = s_mat @ np.diag(a_vec) @ s_mat.T
-    return np.asarray(solve_continuous_lyapunov(jac, -diffusion))
