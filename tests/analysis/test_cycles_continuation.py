@@ -227,3 +227,31 @@ def test_from_a_hopf_point_of_continue_branch_amplitude_matches_l1() -> None:
     assert np.all(branch.stable)  # supercritical: the cycles are stable
     assert branch.periods[0] == pytest.approx(2 * np.pi, rel=1e-3)
     assert np.all(np.diff(branch.amplitudes[:, 0]) > 0)
+
+
+def test_remeshing_follows_van_der_pol_into_relaxation_oscillations() -> None:
+    """mu from 1 to 10 on 40 intervals: the mesh moves to the fast jumps; the period at
+    the end agrees with the return time measured by scipy."""
+    model = library.van_der_pol(mu=1.0)
+    t = np.linspace(0.0, 2 * np.pi, 40)
+    cycle = find_cycle(model, start=(t, np.c_[2 * np.cos(t), -2 * np.sin(t)]), backend=BACKEND)
+    branch = continue_cycles(
+        model, "mu", cycle, to=10.0, backend=BACKEND, method=PALC(ds=0.2, ds_max=1.0),
+        detect=False,
+    )  # fmt: skip
+    assert branch.status == "ok", branch.message
+    last = branch[-1]
+    mu = last.params["mu"]
+    h = np.diff(last.mesh)
+    assert h.max() / h.min() > 10  # adapted, far from uniform
+
+    def rhs(t, y):
+        return [y[1], mu * (1 - y[0] ** 2) * y[1] - y[0]]
+
+    def section(t, y):
+        return y[1]
+
+    section.direction = 1  # type: ignore[attr-defined]
+    sol = solve_ivp(rhs, (0, 120), [2.0, 0.0], rtol=1e-12, atol=1e-12, events=section)
+    period = np.diff(sol.t_events[0])[-1]
+    assert last.period == pytest.approx(period, rel=1e-5)

@@ -212,6 +212,7 @@ def trace_cycles(
         t0 = np.concatenate([tangent_nodes[:-1].ravel() * seg.scale, [0.0, 0.0]])
     ds = method.ds
     status, message = "max_points", f"stopped after PALC(max_points={method.max_points}) points"
+    retry: tuple[_Segment, np.ndarray, np.ndarray] | None = None
     while True:
         remaining = method.max_points - len(points)
         first_segment = not points
@@ -245,6 +246,11 @@ def trace_cycles(
             points.append(seg.point(pts[k]))
         rhs += seg.prob.num_rhs
         jac += seg.prob.num_jac
+        if not pts and retry is not None:
+            # the restart after re-meshing failed: go on from the last point on its old mesh
+            seg, x0, t0 = retry
+            retry = None
+            continue
         if trace.status != "max_points" or len(points) >= method.max_points or len(pts) < 2:
             if trace.status != "max_points" or len(pts) < 2:
                 status, message = trace.status, trace.message
@@ -257,6 +263,8 @@ def trace_cycles(
             )
         else:
             new_mesh, new_nodes, new_tu = seg.mesh, seg.nodes(x_last), seg.nodes(t_last)
+        old = _Segment(compiled, params, free, seg.mesh, seg.nodes(x_last), degree)
+        retry = (old, np.array(x_last), np.array(t_last))
         seg = _Segment(compiled, params, free, new_mesh, new_nodes, degree)
         x0 = seg.pack(new_nodes, float(x_last[-2]), float(x_last[-1]))
         t0 = np.concatenate([new_tu[:-1].ravel() * seg.scale, t_last[-2:]])
