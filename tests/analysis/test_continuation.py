@@ -74,7 +74,10 @@ def test_brusselator_hopf(brusselator, a):
     assert abs(hopf.parameter_value - bisected) < 1e-8
     assert hopf.coefficients["omega"] == pytest.approx(a, rel=1e-8)
     np.testing.assert_allclose(np.sort(hopf.eigenvalues.imag), [-a, a], rtol=1e-8)
-    assert hopf.first_lyapunov_coefficient is not None and hopf.first_lyapunov_coefficient < 0
+    # closed form under <q, q> = 1, <p, q> = 1: l1 = -(a^2 + 2) / (2 a (2 a^2 + 1))
+    assert hopf.first_lyapunov_coefficient == pytest.approx(
+        -(a * a + 2) / (2 * a * (2 * a * a + 1)), rel=1e-7
+    )
     assert hopf.criticality == "supercritical"
     assert hopf.params == {"a": a, "b": hopf.parameter_value}
     # stability switches at the Hopf point and nowhere else
