@@ -370,3 +370,30 @@ def test_singular_starts(fold_models, lorenz):
     with pytest.raises(InputError, match="branch point"):
         continue_branch(lorenz, "rho", [0.0, 0.0, 0.0], params={"rho": 1.0}, to=2.0,
                         backend=BACKEND)  # fmt: skip
+
+
+def test_save_and_restart_from_a_special_point(brusselator, tmp_path):
+    br = continue_branch(brusselator, "b", [1.0, 1.0], params={"b": 1.0}, to=3.0, backend=BACKEND)
+    path = br.save(tmp_path / "branch.json")
+    text = path.read_text()
+    assert '"special_points"' in text and '"H"' in text
+    br.save(tmp_path / "branch.csv")
+    hopf = br.special("H")[0]
+    # from the Hopf point of b, continue in a: the equilibrium (a, b/a) with b = 2 fixed,
+    # which is a Hopf point again where b = 1 + a^2, i.e. a = 1 (the start) only
+    other = continue_branch(brusselator, "a", hopf, to=1.5, backend=BACKEND)
+    assert other.status == "ok" and other.params == {"b": pytest.approx(2.0, abs=1e-12)}
+    np.testing.assert_allclose(other.states[:, 1], 2.0 / other.parameter_values, atol=1e-9)
+    assert other.stable[1:].all()  # a > 1: b = 2 < 1 + a^2, stable
+
+
+def test_plot_several_branches(lorenz_trivial, lorenz):
+    pytest.importorskip("matplotlib")
+    from stabkit.report.continuation_figures import plot_branches
+
+    ax = plot_branches([lorenz_trivial, lorenz_trivial], variable="x")
+    assert ax.get_xlabel() == "rho" and len(ax.get_lines()) >= 4
+    with pytest.raises(InputError, match="at least one"):
+        plot_branches([])
+    with pytest.raises(InputError, match="3 variables"):
+        lorenz_trivial.plot(variable=5)
