@@ -72,6 +72,7 @@ def test_hopf_normal_form_circle_radius_period_and_multipliers(hopf_nf: Model) -
     assert mult[0] == pytest.approx(np.exp(-4 * np.pi * mu), abs=1e-8)
     assert c.trivial_multiplier_error < 1e-8
     assert c.stable and c.num_unstable_multipliers == 0
+    assert np.sort(c.floquet_exponents.real) == pytest.approx([-2 * mu, 0.0], abs=1e-8)
 
 
 @settings(max_examples=4, deadline=None)

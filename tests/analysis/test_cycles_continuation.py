@@ -107,6 +107,12 @@ def test_rossler_period_doubling_near_2_83(rossler_branch: tuple[Model, CycleBra
     for cycle in (br[0], pd[0].cycle):
         reference = np.sort_complex(variational_multipliers(model, cycle))
         assert np.allclose(np.sort_complex(cycle.floquet_multipliers), reference, atol=1e-7)
+    # independent location: scipy's multipliers straddle -1 around the located c
+    c_pd = pd[0].parameter_value
+    for dc, sign in ((-2e-3, 1.0), (2e-3, -1.0)):
+        near = find_cycle(model, {"c": c_pd + dc}, start=pd[0].cycle, backend=BACKEND)
+        flip = np.min(variational_multipliers(model, near).real)
+        assert sign * (flip + 1.0) > 0
     # stable before the flip, unstable after it
     before = br.parameter_values < pd[0].parameter_value
     assert np.all(br.stable[before]) and not np.any(br.stable[~before])

@@ -176,6 +176,12 @@ class Cycle(Result):
             return self.floquet_multipliers
         return np.delete(self.floquet_multipliers, self.trivial_multiplier_index)
 
+    @property
+    def floquet_exponents(self) -> np.ndarray:
+        """Floquet exponents log(mu) / T (complex, principal branch), in multiplier order."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.floquet_multipliers.astype(np.complex128)) / self.period
+
     def to_frame(self) -> pd.DataFrame:
         """The profile at 200 times: columns ``t`` and one per variable."""
         import pandas as pd
