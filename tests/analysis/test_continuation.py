@@ -357,6 +357,8 @@ def test_bad_input(brusselator, fold_models):
         continue_branch(brusselator, "b", [1.0, 3.0], to=4.0, detect=("PD",), backend=BACKEND)
     with pytest.raises(InputError, match="PALC"):
         continue_branch(brusselator, "b", [1.0, 3.0], to=4.0, method="palc", backend=BACKEND)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="outside its bounds"):
+        continue_branch(brusselator, "b", [1.0, 3.0], to=4.0, bounds={"y": (0, 1)}, backend=BACKEND)
     with pytest.raises(InputError, match="no variable"):
         continue_branch(brusselator, "b", [1.0, 3.0], to=4.0, bounds={"z": (0, 1)}, backend=BACKEND)
 

@@ -348,8 +348,8 @@ def continue_branch(
     ------
     InputError
         Unknown parameter (naming the valid ones), bad ``to``/``bounds``/``detect``, a
-        start that is not an equilibrium and from which Newton fails, a start at a
-        branch point, a delay or non-autonomous model.
+        start outside ``bounds``, a start that is not an equilibrium and from which
+        Newton fails, a start at a branch point, a delay or non-autonomous model.
 
     Notes
     -----
@@ -388,6 +388,14 @@ def continue_branch(
     sign = method.direction if direction is None else direction
     setup = _start(model, parameter, start, params, period, backend, method, sign)
     system = setup.system
+    x0 = setup.z0[:-1]
+    outside = np.flatnonzero((x0 < box_lo) | (x0 > box_hi))
+    if outside.size:
+        name = model.variables[int(outside[0])]
+        raise InputError(
+            f"continue_branch(bounds=...): the start has {name} = {x0[outside[0]]:g}, outside "
+            f"its bounds ({box_lo[outside[0]]:g}, {box_hi[outside[0]]:g}); widen the bounds"
+        )
     tangent0 = setup.tangent0
     if tangent0 is None:
         tangent0 = tangent_at(system.jacobian(setup.z0))
