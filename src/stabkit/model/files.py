@@ -69,8 +69,6 @@ TABLES = (
     "reactions",
 )
 _MODEL_KEYS = ("name", "kind", "description", "citation", "volume")
-#: Tables of a file of kind ``reactions`` (the others belong to equation models).
-_REACTION_TABLES = ("model", "parameters", "species", "reactions", "analysis")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
 _ESCAPES = {"b": 1, "t": 1, "n": 1, "f": 1, "r": 1, '"': 1, "\\": 1, "e": 1, "u": 5, "U": 9}
 
@@ -278,7 +276,9 @@ def loads_model(text: str, *, file: str | None = None) -> Model:
     """
     data, source, fail = _read(text, file)
     if _is_reactions(data):
-        network = _network(data, source, fail, file)
+        from stabkit.model._reaction_files import network_from_tables
+
+        network = network_from_tables(data, source, fail, file)
         model = network.rate_equations()
         analysis = data.get("analysis")
         if analysis is not None:
@@ -374,115 +374,14 @@ def _equation_model(
     )
 
 
-def _network(
-    data: dict[str, Any], source: SourceMap, fail: _Fail, file: str | None
-) -> ReactionNetwork:
-    """A reaction network from the tables of its file (kind ``reactions``)."""
-    from stabkit.model._reaction_build import build_network
-
-    for table, content in data.items():
-        if not isinstance(content, dict):
-            raise fail(
-                f"key {table!r} is outside any table",
-                "",
-                table,
-                "put it under [model]" if table in _MODEL_KEYS else "put it under a [table]",
-            )
-        if table not in _REACTION_TABLES:
-            hint = suggest(table, _REACTION_TABLES)
-            noun = "unknown table" if table not in TABLES else "a reaction network has no table"
-            raise fail(
-                f"{noun} [{table}]",
-                table,
-                "",
-                hint or f"a reactions file has the tables {', '.join(_REACTION_TABLES)}",
-            )
-    header = data.get("model", {})
-    for key in header:
-        if key not in _MODEL_KEYS:
-            raise fail(
-                f"unknown key {key!r} in [model]",
-                "model",
-                key,
-                suggest(key, _MODEL_KEYS) or f"the keys are {', '.join(_MODEL_KEYS)}",
-            )
-    for key in ("name", "description", "citation"):
-        if key in header and not isinstance(header[key], str):
-            raise fail(f"model {key} must be text, got {header[key]!r}", "model", key)
-    default_name = Path(file).stem if file else "network"
-    return build_network(
-        header.get("name", default_name),
-        species=data.get("species", {}),
-        reactions=data.get("reactions", {}),
-        parameters=data.get("parameters", {}),
-        volume=header.get("volume", 1.0),
-        description=header.get("description", ""),
-        citation=header.get("citation", ""),
-        source=source,
-    )
-
-
 def loads_network(text: str, *, file: str | None = None) -> ReactionNetwork:
     """Read a reaction network from the text of a TOML file of kind ``reactions``.
 
-    ::
-
-        [model]
-        name = "birth_death"
-        kind = "reactions"
-        volume = 1.0                  # optional: the system size Omega
-        [species]                     # initial molecule counts
-        X = 0
-        [parameters]
-        k1 = 10.0
-        k2 = 1.0
-        [reactions]
-        birth = "0 -> X @ k1"
-        death = "X -> 0 @ k2"
-        # explicit propensities in counts: degrade = "X -> 0 @ propensity: v*X/(K + X)"
-
-    Parameters
-    ----------
-    text
-        The file's content.
-    file
-        The file name, for error messages (and the default network name).
-
-    Returns
-    -------
-    ReactionNetwork
-
-    Raises
-    ------
-    ModelError
-        TOML syntax errors, a file of another kind, unknown tables or keys, and every
-        error of :meth:`~stabkit.model.reactions.ReactionNetwork.from_strings`, each with
-        file, line and column (inside a reaction string too).
-
-    Examples
-    --------
-    >>> net = loads_network('''
-    ... [model]
-    ... kind = "reactions"
-    ... [species]
-    ... X = 5
-    ... [parameters]
-    ... k = 0.5
-    ... [reactions]
-    ... decay = "X -> 0 @ k"
-    ... ''')
-    >>> net.species, net.initial_counts, net.reaction_names
-    (('X',), (5,), ('decay',))
+    See :func:`stabkit.model._reaction_files.loads_network` for the format.
     """
-    data, source, fail = _read(text, file)
-    if not _is_reactions(data):
-        raise fail(
-            "this file is not a reaction network",
-            "model",
-            "kind",
-            'set kind = "reactions" and give [species] and [reactions]',
-        )
-    return _network(data, source, fail, file)
+    from stabkit.model._reaction_files import loads_network as read
+
+    return read(text, file=file)
 
 
 def load_network(path: str | Path) -> ReactionNetwork:
@@ -492,18 +391,11 @@ def load_network(path: str | Path) -> ReactionNetwork:
     equations (an ODE :class:`Model` whose ``metadata`` holds the network under
     ``"reaction_network"``); this function returns the
     :class:`~stabkit.model.reactions.ReactionNetwork` itself, for :func:`stabkit.ssa`.
-
-    Raises
-    ------
-    ModelError
-        If the file cannot be read, and every error of :func:`loads_network`.
+    See :func:`stabkit.model._reaction_files.loads_network` for the format.
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise ModelError(f"cannot read the model file: {reason}", file=str(path)) from None
-    return loads_network(text, file=str(path))
+    from stabkit.model._reaction_files import load_network as read
+
+    return read(path)
 
 
 def load_model(path: str | Path) -> Model:
