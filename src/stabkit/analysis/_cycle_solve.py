@@ -43,6 +43,14 @@ def _int(owner: str, name: str, value: object, lo: int, hi: int | None = None) -
 class Collocation:
     """Orthogonal collocation of periodic orbits at Gauss points, with mesh adaptation.
 
+    The orbit is u(tau) = x(tau T) on [0, 1], piecewise polynomial of degree m on a mesh
+    of N intervals, with u' = T f(u, p) at the m Gauss points of every interval,
+    u(0) = u(1) and the integral phase condition int_0^1 <u, v'> dtau = 0 against a
+    reference v; Newton's method with the exact Jacobian of f solves the sparse system
+    (N m n + 1 unknowns) by sparse LU. After a solve the mesh is moved to equidistribute
+    de Boor's monitor and the orbit solved again (de Boor 1973; Russell and Christiansen
+    1978; Doedel, Keller and Kernevez 1991, the method of AUTO and MatCont).
+
     Parameters
     ----------
     num_intervals
