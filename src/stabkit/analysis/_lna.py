@@ -153,6 +153,15 @@ def lna_stationary_covariance(
     InputError
         ``mean`` of the wrong shape, or J not Hurwitz (the fixed point is not stable, so
         the LNA has no stationary covariance there).
+
+    Examples
+    --------
+    >>> from stabkit.model.reactions import ReactionNetwork
+    >>> bd = ReactionNetwork.from_strings("bd", species={"X": 0},
+    ...     reactions={"b": "0 -> X @ k1", "d": "X -> 0 @ k2"},
+    ...     parameters={"k1": 10.0, "k2": 1.0})
+    >>> lna_stationary_covariance(bd, [10.0])  # Poisson: variance = mean
+    array([[10.]])
     """
     from scipy.linalg import solve_continuous_lyapunov
 

@@ -228,12 +228,20 @@ def moment_equations(
 
     Examples
     --------
-    >>> from stabkit.model.reactions import ReactionNetwork  # doctest: +SKIP
+    >>> from stabkit.model.reactions import ReactionNetwork
     >>> bd = ReactionNetwork.from_strings("bd", species={"X": 0},
     ...     reactions={"b": "0 -> X @ k1", "d": "X -> 0 @ k2"},
-    ...     parameters={"k1": 10.0, "k2": 1.0})  # doctest: +SKIP
-    >>> moment_equations(bd, 2).variables  # doctest: +SKIP
+    ...     parameters={"k1": 10.0, "k2": 1.0})
+    >>> model = moment_equations(bd, 2)
+    >>> model.variables
     ('mean_X', 'var_X')
+    >>> model.equations[1]
+    Omega*k1 + k2*mean_X - 2*k2*var_X
+    >>> dimer = ReactionNetwork.from_strings("dimer", species={"X": 0},
+    ...     reactions={"b": "0 -> X @ k1", "d": "2 X -> 0 @ k2"},
+    ...     parameters={"k1": 10.0, "k2": 1.0})
+    >>> moment_equations(dimer, 2, closure=Normal()).equations[0]
+    Omega*k1 - k2*mean_X**2/Omega + k2*mean_X/Omega - k2*var_X/Omega
     """
     m = _check_order(order)
     if closure is not None and not isinstance(closure, Closure):
