@@ -135,14 +135,16 @@ def test_bautin_point() -> None:
 
 
 def test_double_hopf_point() -> None:
-    """Two oscillators (frequencies 1 and 2) whose growth rates are p1 and p2 + p1/2:
-    on the Hopf curve p1 = 0 the second pair crosses at p2 = 0."""
+    """Two oscillators (frequencies 1 and 2.5) whose growth rates are p1 and p2 + p1/2:
+    on the Hopf curve p1 = 0 the second pair crosses at p2 = 0. The quadratic coupling
+    x1^2 is non-resonant (frequencies 0, +-2 against 2.5), so p11 = p22 = 2 (-1) and
+    p12 = p21 = 0 (with <q, q> = 1, |z|^2 = 2 |w|^2)."""
     m = Model.from_equations(
         {
             "x1": "p1*x1 - y1 - x1*(x1^2+y1^2)",
             "y1": "x1 + p1*y1 - y1*(x1^2+y1^2)",
-            "x2": "(p2 + 0.5*p1)*x2 - 2*y2 - x2*(x2^2+y2^2) + x1^2",
-            "y2": "2*x2 + (p2 + 0.5*p1)*y2 - y2*(x2^2+y2^2)",
+            "x2": "(p2 + 0.5*p1)*x2 - 2.5*y2 - x2*(x2^2+y2^2) + x1^2",
+            "y2": "2.5*x2 + (p2 + 0.5*p1)*y2 - y2*(x2^2+y2^2)",
         },
         parameters={"p1": 0.0, "p2": 0.0},
     )
@@ -151,7 +153,9 @@ def test_double_hopf_point() -> None:
     )
     (hh,) = curve.special("HH")
     assert hh.parameter_values == pytest.approx((0.0, 0.0), abs=1e-8)
-    assert (hh.coefficients["omega1"], hh.coefficients["omega2"]) == pytest.approx((2.0, 1.0))
+    assert (hh.coefficients["omega1"], hh.coefficients["omega2"]) == pytest.approx((2.5, 1.0))
+    for key, value in {"p11": -2.0, "p22": -2.0, "p12": 0.0, "p21": 0.0}.items():
+        assert hh.coefficients[key] == pytest.approx(value, abs=1e-9), key
     assert hh.located
 
 
@@ -172,6 +176,12 @@ def test_zero_hopf_on_fold_and_hopf_curves() -> None:
     (zh,) = fold.special("ZH")
     assert zh.parameter_values == pytest.approx((0.0, 0.0), abs=1e-8)
     assert zh.coefficients["omega"] == pytest.approx(1.0)
+    # xi = z: b = 1 (z^2), c = 2 * 0.3 (0.3 x^2 = 0.3 (w q + cc)^2 -> 0.3 * 2|q_x|^2 |w|^2 * 2 / 2,
+    # q_x = 1/sqrt(2)), d = 1/2 (x z in the x equation: <p, q_x e_x> z w with p_x = q_x)
+    assert zh.coefficients["b"] == pytest.approx(1.0, rel=1e-8)
+    assert zh.coefficients["c"] == pytest.approx(0.3, rel=1e-8)
+    assert zh.coefficients["d_real"] == pytest.approx(0.5, rel=1e-8)
+    assert zh.coefficients["s"] == 1.0
     hopf = continue_bifurcation_curve(
         m, ("H", [0, 0, -1.0], {"m1": 0.5, "m2": -1.0}), ("m1", "m2"), to={"m2": (-1.5, 0.5)}
     )

@@ -135,11 +135,13 @@ def coefficients(
         elif kind == "ZH":
             pair = crit if curve == "H" else critical_split(rest, "H")[0]
             out["omega"] = float(np.sqrt(abs(np.real(pair[0] * pair[1]))))
+            out.update(nf.zero_hopf_coefficients(model, x, p))
         elif kind == "HH":
             pair2, _ = critical_split(rest, "H")
             w1 = float(np.sqrt(abs(np.real(crit[0] * crit[1]))))
             w2 = float(np.sqrt(abs(np.real(pair2[0] * pair2[1]))))
             out["omega1"], out["omega2"] = max(w1, w2), min(w1, w2)
+            out.update(nf.double_hopf_coefficients(model, x, p))
     except InputError as err:
         message = f"coefficients not computed: {err}"
     return out, message, values

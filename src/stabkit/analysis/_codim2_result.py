@@ -47,8 +47,12 @@ class Codim2Point:
         Eigenvalues of the Jacobian there, shape ``(n,)``.
     coefficients
         Normal-form data in Kuznetsov's normalisation (:mod:`stabkit.analysis.normal_forms`):
-        ``c`` (CP), ``a`` and ``b`` (BT), ``l2`` (GH), ``omega`` (GH, ZH), ``omega1``,
-        ``omega2`` (HH); empty where not computed (a message says why).
+        ``c`` (CP), ``a`` and ``b`` (BT), ``l2`` and ``omega`` (GH), those of
+        :func:`~stabkit.analysis.normal_forms.zero_hopf_coefficients` (ZH: ``omega, b, c,
+        d_real, d_imag, s, theta``) and of
+        :func:`~stabkit.analysis.normal_forms.double_hopf_coefficients` (HH: ``omega1,
+        omega2, p11, p12, p21, p22, theta, delta``); empty where not computed (a message
+        says why).
     index
         Position in the curve's points (the point is inserted there).
     located

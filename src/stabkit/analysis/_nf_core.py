@@ -11,24 +11,71 @@ largest modulus is positive.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
-from stabkit.analysis._multilinear import Derivatives
+from stabkit.analysis._multilinear import Derivatives, derivatives_for
+from stabkit.analysis._system import check_model
 from stabkit.errors import InputError
+from stabkit.model.model import Model, ModelKind, _named_vector
 
 __all__ = [
+    "Params",
+    "State",
     "bordered_solve",
     "critical_pair",
     "hopf_series",
+    "normal_form_series",
     "null_vectors",
     "orient",
+    "real_part",
+    "setup_point",
+    "shifted",
 ]
 
 log = logging.getLogger(__name__)
+
+State = Mapping[str, float] | Sequence[float] | np.ndarray
+Params = Mapping[str, float] | Sequence[float] | np.ndarray | None
+
+
+def setup_point(
+    model: Model, state: State, params: Params, where: str, kind: ModelKind | None
+) -> tuple[Derivatives, np.ndarray, np.ndarray, np.ndarray]:
+    model = check_model(model, where)
+    if kind is not None and model.kind is not kind:
+        other = {
+            "first_lyapunov_coefficient": "neimark_sacker_coefficient",
+            "neimark_sacker_coefficient": "first_lyapunov_coefficient",
+        }.get(where)
+        raise InputError(
+            f"{where}: model {model.name!r} is a{'n' if model.kind.value[0] in 'aeiou' else ''} "
+            f"{model.kind.value}, but this coefficient is defined for "
+            + ("maps" if kind is ModelKind.MAP else "flows (ode models)")
+            + (f"; use {other}" if other else "")
+        )
+    if state is None:
+        raise InputError(f"{where}(state=None): give the bifurcation point, e.g. {{'x': 0.0}}")
+    x = _named_vector(state, model.variables, model.default_state, what="state", model=model.name)
+    p = model.param_vector(params)
+    deriv = derivatives_for(model)
+    jac = deriv.jacobian(x, p)
+    if not np.all(np.isfinite(jac)):
+        raise InputError(f"{where}: the Jacobian is not finite at state={x.tolist()}")
+    return deriv, x, p, jac
+
+
+def shifted(jac: np.ndarray, is_map: bool) -> np.ndarray:
+    """``A`` for flows (critical eigenvalue 0), ``A - I`` for maps (multiplier 1)."""
+    return jac - np.eye(jac.shape[0]) if is_map else jac
+
+
+def real_part(value: complex) -> float:
+    return float(np.real(value))
 
 
 def orient(v: np.ndarray) -> np.ndarray:
@@ -107,19 +154,104 @@ def critical_pair(
 
 
 def _compositions(
-    keys: list[tuple[int, int]], target: tuple[int, int], m: int
-) -> Iterator[tuple[tuple[int, int], ...]]:
-    """Ordered m-tuples of monomials from ``keys`` summing to ``target``."""
-    if m == 1:
+    keys: list[tuple[int, ...]], target: tuple[int, ...], parts: int
+) -> Iterator[tuple[tuple[int, ...], ...]]:
+    """Ordered ``parts``-tuples of multi-indices from ``keys`` summing to ``target``."""
+    if parts == 1:
         if target in keys:
             yield (target,)
         return
     for key in keys:
-        rest = (target[0] - key[0], target[1] - key[1])
-        if rest[0] < 0 or rest[1] < 0 or sum(rest) < m - 1:
+        rest = tuple(t - k for t, k in zip(target, key, strict=True))
+        if min(rest) < 0 or sum(rest) < parts - 1:
             continue
-        for tail in _compositions(keys, rest, m - 1):
+        for tail in _compositions(keys, rest, parts - 1):
             yield (key, *tail)
+
+
+def _monomials(size: int, degree: int) -> list[tuple[int, ...]]:
+    out = []
+    for combo in itertools.combinations_with_replacement(range(size), degree):
+        out.append(tuple(combo.count(k) for k in range(size)))
+    return out
+
+
+def normal_form_series(
+    deriv: Derivatives,
+    x: np.ndarray,
+    p: np.ndarray,
+    jac: np.ndarray,
+    mus: np.ndarray,
+    qs: np.ndarray,
+    ps: np.ndarray,
+    order: int,
+) -> dict[tuple[int, tuple[int, ...]], complex]:
+    """Poincare normal form on the centre manifold, by homological equations, to ``order``.
+
+    Centre coordinates ``u_k`` (conjugate pairs count as separate coordinates) with
+    eigenvalues ``mus[k]``, eigenvectors ``qs[k]`` and adjoint vectors ``ps[k]``
+    (``<ps[j], qs[k]> = delta_jk``). The centre manifold ``x = H(u) = sum_m H_m u^m``
+    (``H_{e_k} = q_k``) and the normal form ``u_k' = mu_k u_k + sum_m g_{k,m} u^m`` with
+    only resonant monomials (``mu . m = mu_k``) solve ``DH(u) g(u) = f(H(u))`` order by
+    order: ``(mu . m - A) H_m = [u^m](f(H) - DH g) - sum_k g_{k,m} q_k``, each resonant
+    ``g_{k,m} = <p_k, ...>`` making it solvable and ``<p_k, H_m> = 0``.
+
+    Returns
+    -------
+    dict
+        ``{(k, m): g_{k,m}}``: the coefficient of the monomial ``u^m`` (multi-index ``m``)
+        in the equation of ``u_k``.
+    """
+    size, n = len(mus), jac.shape[0]
+    eye = np.eye(n)
+    tol = 1e-8 * max(1.0, float(np.max(np.abs(mus))))
+    series: dict[tuple[int, ...], np.ndarray] = {}
+    for k in range(size):
+        series[tuple(int(j == k) for j in range(size))] = qs[k]
+    coeffs: dict[tuple[int, tuple[int, ...]], complex] = {}
+    cache: dict[tuple[tuple[int, ...], ...], np.ndarray] = {}
+
+    def form(keys: tuple[tuple[int, ...], ...]) -> np.ndarray:
+        key = tuple(sorted(keys))
+        if key not in cache:
+            cache[key] = deriv.form(x, p, *(series[k] for k in key))
+        return cache[key]
+
+    for total in range(2, order + 1):
+        known = [k for k in series if sum(k) < total]
+        for mono in _monomials(size, total):
+            rhs = np.zeros(n, dtype=np.complex128)
+            for parts in range(2, total + 1):
+                if deriv.is_zero(parts):
+                    continue
+                acc = np.zeros(n, dtype=np.complex128)
+                for combo in _compositions(known, mono, parts):
+                    acc += form(combo)
+                rhs += acc / math.factorial(parts)
+            for (k, m2), g in coeffs.items():
+                for m1, h in series.items():
+                    if m1[k] > 0 and all(
+                        a - (i == k) + b == c
+                        for i, (a, b, c) in enumerate(zip(m1, m2, mono, strict=True))
+                    ):
+                        rhs -= m1[k] * g * h
+            s = complex(np.dot(mus, mono))
+            resonant = [k for k in range(size) if abs(s - mus[k]) < tol]
+            for k in resonant:
+                coeffs[(k, mono)] = complex(np.vdot(ps[k], rhs))
+                rhs = rhs - coeffs[(k, mono)] * qs[k]
+            op = s * eye - jac
+            if resonant:
+                r = len(resonant)
+                big = np.zeros((n + r, n + r), dtype=np.complex128)
+                big[:n, :n] = op
+                for col, k in enumerate(resonant):
+                    big[:n, n + col] = qs[k]
+                    big[n + col, :n] = np.conj(ps[k])
+                series[mono] = np.linalg.solve(big, np.concatenate([rhs, np.zeros(r)]))[:n]
+            else:
+                series[mono] = np.linalg.solve(op, rhs)
+    return coeffs
 
 
 def hopf_series(
@@ -132,57 +264,14 @@ def hopf_series(
     pv: np.ndarray,
     order: int,
 ) -> dict[tuple[int, int], complex]:
-    """Poincare normal-form coefficients of a Hopf point up to ``order`` (odd, >= 3).
+    """Normal-form coefficients of a Hopf point: ``{(k+1, k): g_{k+1,k}}`` up to ``order``.
 
-    Solves the invariance equation ``DH(w) g(w) = f(H(w))`` of the centre manifold
-    ``x = H(w, conj w) = sum H_jk w^j conj(w)^k`` (``H_10 = q``) and of the normal form
-    ``w' = i omega w + sum_k g_{k+1,k} w^{k+1} conj(w)^k`` order by order:
-    ``(i (j - k) omega - A) H_jk = [w^j conj(w)^k] (f(H) - DH g)``, the resonant
-    coefficients ``g_{k+1,k} = <p, ...>`` making the right-hand side solvable and
-    ``<p, H_{k+1,k}> = 0``. Returns ``{(k+1, k): g_{k+1,k}}`` (so ``c1 = g[(2, 1)]``,
+    :func:`normal_form_series` with the coordinates ``(w, conj w)``: the equation
+    ``w' = i omega w + sum_k g_{k+1,k} w^{k+1} conj(w)^k`` (``c1 = g[(2, 1)]``,
     ``c2 = g[(3, 2)]``).
     """
-    n = jac.shape[0]
-    eye = np.eye(n)
-    series: dict[tuple[int, int], np.ndarray] = {(1, 0): q, (0, 1): np.conj(q)}
-    coeffs: dict[tuple[int, int], complex] = {}
-    cache: dict[tuple[tuple[int, int], ...], np.ndarray] = {}
-
-    def form(keys: tuple[tuple[int, int], ...]) -> np.ndarray:
-        key = tuple(sorted(keys))
-        if key not in cache:
-            cache[key] = deriv.form(x, p, *(series[k] for k in key))
-        return cache[key]
-
-    for total in range(2, order + 1):
-        known = [k for k in series if sum(k) < total]
-        for j in range(total, -1, -1):
-            k = total - j
-            if j < k:
-                break
-            rhs = np.zeros(n, dtype=np.complex128)
-            for m in range(2, total + 1):
-                if deriv.is_zero(m):
-                    continue
-                acc = np.zeros(n, dtype=np.complex128)
-                for combo in _compositions(known, (j, k), m):
-                    acc += form(combo)
-                rhs += acc / math.factorial(m)
-            # subtract DH(w) (g(w) - i omega w) terms with known pieces
-            for (a, b), h in series.items():
-                for (c, d), g in coeffs.items():
-                    if a > 0 and (a - 1 + c, b + d) == (j, k):
-                        rhs -= a * g * h
-                    if b > 0 and (a + d, b - 1 + c) == (j, k):
-                        rhs -= b * np.conj(g) * h
-            op = 1j * (j - k) * omega * eye - jac
-            if j - k == 1:
-                g_jk = complex(np.vdot(pv, rhs))
-                coeffs[(j, k)] = g_jk
-                h_jk = bordered_solve(op, rhs - g_jk * q, q, pv)
-            else:
-                h_jk = np.linalg.solve(op, rhs)
-            series[(j, k)] = h_jk
-            if j != k:
-                series[(k, j)] = np.conj(h_jk)
-    return coeffs
+    mus = np.array([1j * omega, -1j * omega])
+    g = normal_form_series(
+        deriv, x, p, jac, mus, np.array([q, np.conj(q)]), np.array([pv, np.conj(pv)]), order
+    )
+    return {(m[0], m[1]): c for (k, m), c in g.items() if k == 0 and m[0] - m[1] == 1}

@@ -20,71 +20,39 @@ Python functions, second and third derivatives come from central finite differen
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 import numpy as np
 
-from stabkit.analysis._multilinear import Derivatives, derivatives_for
+from stabkit.analysis._multilinear import Derivatives
+from stabkit.analysis._nf_codim2 import double_hopf_coefficients, zero_hopf_coefficients
 from stabkit.analysis._nf_core import (
+    Params,
+    State,
     bordered_solve,
     critical_pair,
     hopf_series,
     null_vectors,
     orient,
+    real_part,
+    setup_point,
+    shifted,
 )
 from stabkit.analysis._system import check_model
 from stabkit.errors import InputError
-from stabkit.model.model import Model, ModelKind, _named_vector
+from stabkit.model.model import Model, ModelKind
 
 __all__ = [
     "bautin_coefficient",
     "bogdanov_takens_coefficients",
     "cusp_coefficient",
+    "double_hopf_coefficients",
     "first_lyapunov_coefficient",
     "flip_coefficient",
     "fold_coefficient",
     "hopf_coefficients",
     "neimark_sacker_coefficient",
     "second_lyapunov_coefficient",
+    "zero_hopf_coefficients",
 ]
-
-State = Mapping[str, float] | Sequence[float] | np.ndarray
-Params = Mapping[str, float] | Sequence[float] | np.ndarray | None
-
-
-def _setup(
-    model: Model, state: State, params: Params, where: str, kind: ModelKind | None
-) -> tuple[Derivatives, np.ndarray, np.ndarray, np.ndarray]:
-    model = check_model(model, where)
-    if kind is not None and model.kind is not kind:
-        other = {
-            "first_lyapunov_coefficient": "neimark_sacker_coefficient",
-            "neimark_sacker_coefficient": "first_lyapunov_coefficient",
-        }.get(where)
-        raise InputError(
-            f"{where}: model {model.name!r} is a{'n' if model.kind.value[0] in 'aeiou' else ''} "
-            f"{model.kind.value}, but this coefficient is defined for "
-            + ("maps" if kind is ModelKind.MAP else "flows (ode models)")
-            + (f"; use {other}" if other else "")
-        )
-    if state is None:
-        raise InputError(f"{where}(state=None): give the bifurcation point, e.g. {{'x': 0.0}}")
-    x = _named_vector(state, model.variables, model.default_state, what="state", model=model.name)
-    p = model.param_vector(params)
-    deriv = derivatives_for(model)
-    jac = deriv.jacobian(x, p)
-    if not np.all(np.isfinite(jac)):
-        raise InputError(f"{where}: the Jacobian is not finite at state={x.tolist()}")
-    return deriv, x, p, jac
-
-
-def _shifted(jac: np.ndarray, is_map: bool) -> np.ndarray:
-    """``A`` for flows (critical eigenvalue 0), ``A - I`` for maps (multiplier 1)."""
-    return jac - np.eye(jac.shape[0]) if is_map else jac
-
-
-def _real(value: complex) -> float:
-    return float(np.real(value))
 
 
 # ---------------------------------------------------------------------------- fold, cusp
@@ -130,9 +98,9 @@ def fold_coefficient(model: Model, state: State, params: Params = None) -> float
     >>> fold_coefficient(m, [0.0], {"mu": 0.0})
     3.0
     """
-    deriv, x, p, jac = _setup(model, state, params, "fold_coefficient", None)
-    q, pv, _ = null_vectors(_shifted(jac, model.kind is ModelKind.MAP))
-    return _real(0.5 * np.vdot(pv, deriv.form(x, p, q, q)))
+    deriv, x, p, jac = setup_point(model, state, params, "fold_coefficient", None)
+    q, pv, _ = null_vectors(shifted(jac, model.kind is ModelKind.MAP))
+    return real_part(0.5 * np.vdot(pv, deriv.form(x, p, q, q)))
 
 
 def cusp_coefficient(model: Model, state: State, params: Params = None) -> float:
@@ -158,12 +126,12 @@ def cusp_coefficient(model: Model, state: State, params: Params = None) -> float
     >>> cusp_coefficient(m, [0.0])
     -1.0
     """
-    deriv, x, p, jac = _setup(model, state, params, "cusp_coefficient", None)
-    mat = _shifted(jac, model.kind is ModelKind.MAP)
+    deriv, x, p, jac = setup_point(model, state, params, "cusp_coefficient", None)
+    mat = shifted(jac, model.kind is ModelKind.MAP)
     q, pv, _ = null_vectors(mat)
     bqq = deriv.form(x, p, q, q)
     h2 = bordered_solve(mat, np.vdot(pv, bqq) * q - bqq, q, pv)
-    return _real(np.vdot(pv, deriv.form(x, p, q, q, q) + 3.0 * deriv.form(x, p, q, h2)) / 6.0)
+    return real_part(np.vdot(pv, deriv.form(x, p, q, q, q) + 3.0 * deriv.form(x, p, q, h2)) / 6.0)
 
 
 def bogdanov_takens_coefficients(
@@ -194,7 +162,9 @@ def bogdanov_takens_coefficients(
     >>> bogdanov_takens_coefficients(m, [0.0, 0.0])
     (1.0, -1.0)
     """
-    deriv, x, p, jac = _setup(model, state, params, "bogdanov_takens_coefficients", ModelKind.ODE)
+    deriv, x, p, jac = setup_point(
+        model, state, params, "bogdanov_takens_coefficients", ModelKind.ODE
+    )
     u, _s, vh = np.linalg.svd(jac)
     q0 = orient(vh[-1])
     p1 = u[:, -1]
@@ -227,7 +197,7 @@ def hopf_coefficients(
     """
     if order not in (3, 5):
         raise InputError(f"hopf_coefficients(order={order!r}): expected 3 or 5")
-    deriv, x, p, jac = _setup(model, state, params, "hopf_coefficients", ModelKind.ODE)
+    deriv, x, p, jac = setup_point(model, state, params, "hopf_coefficients", ModelKind.ODE)
     lam, q, pv = critical_pair(jac, is_map=False, where="hopf_coefficients")
     g = hopf_series(deriv, x, p, jac, lam.imag, q, pv, order)
     return float(lam.imag), tuple(g[(k + 1, k)] for k in range(1, (order + 1) // 2))
@@ -280,7 +250,9 @@ def first_lyapunov_coefficient(model: Model, state: State, params: Params = None
     >>> round(first_lyapunov_coefficient(m, [0.0, 0.0]), 12)
     -2.0
     """
-    deriv, x, p, jac = _setup(model, state, params, "first_lyapunov_coefficient", ModelKind.ODE)
+    deriv, x, p, jac = setup_point(
+        model, state, params, "first_lyapunov_coefficient", ModelKind.ODE
+    )
     lam, q, pv = critical_pair(jac, is_map=False, where="first_lyapunov_coefficient")
     return _l1(deriv, x, p, jac, lam.imag, q, pv)
 
@@ -306,7 +278,7 @@ def _l1(
         ) from None
     h20 = np.linalg.solve(2j * omega * np.eye(n) - jac, deriv.form(x, p, q, q))
     g21 = deriv.form(x, p, q, q, qb) - 2.0 * deriv.form(x, p, q, h11) + deriv.form(x, p, qb, h20)
-    return _real(np.vdot(pv, g21)) / (2.0 * omega)
+    return real_part(np.vdot(pv, g21)) / (2.0 * omega)
 
 
 def second_lyapunov_coefficient(model: Model, state: State, params: Params = None) -> float:
@@ -373,12 +345,12 @@ def flip_coefficient(model: Model, state: State, params: Params = None) -> float
     >>> round(flip_coefficient(m, [2 / 3]), 12)
     9.0
     """
-    deriv, x, p, jac = _setup(model, state, params, "flip_coefficient", ModelKind.MAP)
+    deriv, x, p, jac = setup_point(model, state, params, "flip_coefficient", ModelKind.MAP)
     n = jac.shape[0]
     q, pv, _sigma = null_vectors(jac + np.eye(n))
     bqq = deriv.form(x, p, q, q)
     h2 = np.linalg.solve(np.eye(n) - jac, bqq)
-    return _real(np.vdot(pv, deriv.form(x, p, q, q, q) + 3.0 * deriv.form(x, p, q, h2)) / 6.0)
+    return real_part(np.vdot(pv, deriv.form(x, p, q, q, q) + 3.0 * deriv.form(x, p, q, h2)) / 6.0)
 
 
 def neimark_sacker_coefficient(model: Model, state: State, params: Params = None) -> float:
@@ -405,7 +377,9 @@ def neimark_sacker_coefficient(model: Model, state: State, params: Params = None
     >>> neimark_sacker_coefficient(m, [0.5, 0.5]) < 0
     True
     """
-    deriv, x, p, jac = _setup(model, state, params, "neimark_sacker_coefficient", ModelKind.MAP)
+    deriv, x, p, jac = setup_point(
+        model, state, params, "neimark_sacker_coefficient", ModelKind.MAP
+    )
     n = jac.shape[0]
     lam, q, pv = critical_pair(jac, is_map=True, where="neimark_sacker_coefficient")
     for k in (1, 2, 3, 4):
@@ -418,4 +392,4 @@ def neimark_sacker_coefficient(model: Model, state: State, params: Params = None
     h11 = np.linalg.solve(np.eye(n) - jac, deriv.form(x, p, q, qb))
     h20 = np.linalg.solve(lam**2 * np.eye(n) - jac, deriv.form(x, p, q, q))
     total = deriv.form(x, p, q, q, qb) + 2.0 * deriv.form(x, p, q, h11) + deriv.form(x, p, qb, h20)
-    return 0.5 * _real(np.conj(lam) / abs(lam) * np.vdot(pv, total))
+    return 0.5 * real_part(np.conj(lam) / abs(lam) * np.vdot(pv, total))
