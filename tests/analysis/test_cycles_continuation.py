@@ -261,3 +261,13 @@ def test_remeshing_follows_van_der_pol_into_relaxation_oscillations() -> None:
     sol = solve_ivp(rhs, (0, 120), [2.0, 0.0], rtol=1e-12, atol=1e-12, events=section)
     period = np.diff(sol.t_events[0])[-1]
     assert last.period == pytest.approx(period, rel=1e-5)
+
+
+def test_a_collapsing_step_keeps_the_branch_and_says_where(bautin: Model) -> None:
+    hopf = types.SimpleNamespace(kind="H", state=np.zeros(2), params={"b1": 0.0, "b2": 1.0})
+    br = continue_cycles(
+        bautin, "b1", hopf, backend=BACKEND, method=PALC(ds=0.5, ds_max=1.0, ds_min=0.4)
+    )
+    assert br.status == "step_collapsed"
+    assert len(br) >= 1 and br.parameter_values.size == len(br)
+    assert "b1 = " in br.message and "x = [" not in br.message

@@ -67,7 +67,7 @@ def guess_from_hopf(
     palc = PALC(ds=eps, ds_max=0.05, ds_min=1e-9, max_points=400)
     out = trace_cycles(
         compiled, p_h, (p_h, direction), mesh, nodes, 2.0 * math.pi / data.omega, 0.0, palc,
-        method, tangent_nodes=wave, stop=stop, detect=False,
+        method, tangent_nodes=wave, stop=stop, detect=False, parameter_name="the homotopy fraction",
     )  # fmt: skip
     if not out.points or out.points[-1].alpha < 1.0 or len(out.points) < 2:
         why = out.message if out.status != "ok" else "the branch turned back"

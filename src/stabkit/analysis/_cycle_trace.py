@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -191,6 +192,7 @@ def trace_cycles(
     stop: Callable[[float, float, np.ndarray], str | tuple[str, str] | None] | None = None,
     detect: bool = True,
     segment_length: int = 12,
+    parameter_name: str = "alpha",
 ) -> TraceOutcome:
     """Trace a branch of cycles from (nodes, period, alpha) on ``mesh``.
 
@@ -268,6 +270,10 @@ def trace_cycles(
         seg = _Segment(compiled, params, free, new_mesh, new_nodes, degree)
         x0 = seg.pack(new_nodes, float(x_last[-2]), float(x_last[-1]))
         t0 = np.concatenate([new_tu[:-1].ravel() * seg.scale, t_last[-2:]])
+    if points and "at x = [" in message:  # the whole unknown vector says nothing here
+        last = points[-1]
+        where = f"at {parameter_name} = {last.alpha:.10g} (period {last.period:.8g})"
+        message = re.sub(r"at x = \[.*?\]", where, message, flags=re.S)
     return TraceOutcome(points, located, status, message, newton, jacobians, rhs, jac)
 
 

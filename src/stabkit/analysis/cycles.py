@@ -382,6 +382,7 @@ def continue_cycles(
     out: TraceOutcome = trace_cycles(
         compiled, p, (origin, direction), mesh, nodes, period, alpha0, method, collocation,
         tangent_nodes=tangent_nodes, reference=reference, stop=stop, detect=detect,
+        parameter_name=parameter,
     )  # fmt: skip
     provenance = Provenance(
         model_hash=model.content_hash, analysis="continue_cycles",
