@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from stabkit.analysis.closure_validity import closure_validity
+from stabkit.analysis.continuation import PALC, continue_branch
 from stabkit.analysis.equilibria import Algebraic, find_equilibria
 from stabkit.analysis.moments import (
     DerivativeMatching,
@@ -183,6 +184,34 @@ def run(ctx: StudyContext) -> None:
             lambda w: not sweep_point(normal2, w, cfg, backend)["physical_stable"],
         )
         ctx.record("closure_hopf_omega", hopf)
+    # the same Hopf point by pseudo-arclength continuation in Omega (the closure is a Model)
+    stable_rows = [r for r in rows if r["physical_stable"]]
+    hopf_cont = math.nan
+    if stable_rows:
+        w0 = stable_rows[-1]["omega"]
+        found = find_equilibria(normal2, {"Omega": w0}, method=Algebraic(), backend=backend)
+        start = next(e for e in found.equilibria if physical(e.state_map) and e.is_stable)
+        branch = continue_branch(
+            normal2,
+            "Omega",
+            start.state,
+            params={"Omega": w0},
+            to=10 * max(r["omega"] for r in rows),
+            method=PALC(ds=10.0, ds_max=1e6, max_points=int(cfg["continuation_max_points"])),
+            detect=("H",),
+            backend=backend,
+        )
+        hopfs = [sp.parameter_value for sp in branch.special_points if sp.kind == "H"]
+        if hopfs:
+            hopf_cont = float(hopfs[0])
+            ctx.record("closure_hopf_omega_continuation", hopf_cont)
+    ctx.check(
+        "closure_hopf_beyond_switching",
+        math.isfinite(hopf_cont) and math.isfinite(switching) and hopf_cont > switching,
+        f"continuation in Omega: Hopf of the physical fixed point at Omega = {hopf_cont:.5g}; "
+        f"sustained oscillation from X0=Y0=1 from Omega ~ {switching:.4g}: bistable window "
+        f"[{switching:.4g}, {hopf_cont:.5g})",
+    )
     ctx.check(
         "normal_switches_to_oscillation",
         bool(bistable) and first is not None and rows[first]["omega"] > ref,
