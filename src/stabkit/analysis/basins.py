@@ -93,7 +93,7 @@ class RecurrenceMapper:
     sample_interval: float = 1.0
     consecutive_recurrences: int = 100
     locate_steps: int = 300
-    consecutive_hits: int = 3
+    consecutive_hits: int = 2
     consecutive_lost: int = 20
     max_cells_per_orbit: int = 1000
     max_attractors: int = 64
