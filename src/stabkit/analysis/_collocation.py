@@ -38,6 +38,7 @@ __all__ = [
     "evaluate_profile",
     "interpolate_nodes",
     "mesh_monitor",
+    "resample",
 ]
 
 
@@ -166,6 +167,20 @@ def equidistribute(mesh: np.ndarray, monitor: np.ndarray, num_intervals: int) ->
     new = np.interp(targets, cumulative, mesh)
     new[0], new[-1] = 0.0, 1.0
     return new
+
+
+def resample(
+    mesh: np.ndarray, nodes: np.ndarray, num_intervals: int, degree: int, adapt: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """A profile moved onto ``num_intervals`` pieces of ``degree``: a mesh equidistributing
+    the profile's monitor when ``adapt``, else a uniform one. Returns (mesh, nodes)."""
+    old_degree = (nodes.shape[0] - 1) // (mesh.size - 1)
+    if adapt:
+        monitor, _ = mesh_monitor(mesh, nodes, old_degree)
+        new_mesh = equidistribute(mesh, monitor, num_intervals)
+    else:
+        new_mesh = np.linspace(0.0, 1.0, num_intervals + 1)
+    return new_mesh, interpolate_nodes(mesh, nodes, old_degree, new_mesh, degree)
 
 
 class CollocationProblem:

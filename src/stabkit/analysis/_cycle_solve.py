@@ -20,6 +20,7 @@ from stabkit.analysis._collocation import (
     evaluate_profile,
     interpolate_nodes,
     mesh_monitor,
+    resample,
 )
 from stabkit.analysis._floquet import FloquetData, floquet_from_blocks
 from stabkit.errors import InputError
@@ -275,10 +276,7 @@ def solve_cycle(
         return prob, x, ok, its, res
 
     if mesh.size - 1 != method.num_intervals or nodes.shape[0] != (mesh.size - 1) * m + 1:
-        new_mesh = np.linspace(0.0, 1.0, method.num_intervals + 1)
-        old_degree = (nodes.shape[0] - 1) // (mesh.size - 1)
-        nodes = interpolate_nodes(mesh, nodes, old_degree, new_mesh, m)
-        mesh = new_mesh
+        mesh, nodes = resample(mesh, nodes, method.num_intervals, m, method.adapt_mesh)
     prob, x, ok, its, res = run(mesh, nodes, period)
     iterations = its
     message = ""

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from stabkit.analysis._collocation import interpolate_nodes
+from stabkit.analysis._collocation import resample
 from stabkit.analysis._cycle_branch import CycleBranch, CycleSpecialPoint
 from stabkit.analysis._cycle_common import (
     check_flow,
@@ -320,9 +320,9 @@ def continue_cycles(
         p = model.param_vector(dict(start.params))
         mesh, nodes, period = start.mesh, start.states, start.period
         if start.degree != deg or mesh.size - 1 != collocation.num_intervals:
-            new_mesh = np.linspace(0.0, 1.0, collocation.num_intervals + 1)
-            nodes = interpolate_nodes(mesh, nodes, start.degree, new_mesh, deg)
-            mesh = new_mesh
+            mesh, nodes = resample(
+                mesh, nodes, collocation.num_intervals, deg, collocation.adapt_mesh
+            )
     elif isinstance(start, CycleSpecialPoint):
         if start.kind != "PD":
             raise InputError(
