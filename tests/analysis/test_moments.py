@@ -366,3 +366,44 @@ def test_moment_model_parameters_include_the_volume() -> None:
     assert model.parameters == ("k1", "k2", "Omega")
     assert model.default_parameter_map() == {"k1": 1.0, "k2": 2.0, "Omega": 20.0}
     assert moment_info(model).volume == 20.0
+
+
+def test_moment_model_supports_continuation_and_hopf_detection() -> None:
+    """Continuation in Omega finds the Hopf point of the closure's physical fixed point;
+    the eigenvalues from find_equilibria on either side confirm it."""
+    from stabkit.analysis.continuation import PALC, continue_branch
+    from stabkit.analysis.equilibria import Algebraic
+
+    net = ReactionNetwork.from_strings(
+        "brusselator",
+        species={"X": 1, "Y": 1},
+        reactions={
+            "r1": "2 X + Y -> 3 X @ c1",
+            "r2": "X -> Y @ c2",
+            "r3": "0 -> X @ c3",
+            "r4": "X -> 0 @ c4",
+        },
+        parameters={"c1": 1.8, "c2": 2.0, "c3": 1.0, "c4": 1.0},
+    )
+    model = moment_equations(net, 2, closure=Normal())
+
+    def physical_fixed_point(omega: float):
+        found = find_equilibria(model, {"Omega": omega}, method=Algebraic(), backend=BACKEND)
+        return next(e for e in found.equilibria if e.state_map["var_X"] > 0)
+
+    start = physical_fixed_point(3000.0)
+    assert start.is_stable
+    branch = continue_branch(
+        model,
+        "Omega",
+        start.state,
+        params={"Omega": 3000.0},
+        to=20000.0,
+        method=PALC(ds=10.0, ds_max=1e6, max_points=400),
+        detect=("H",),
+        backend=BACKEND,
+    )
+    hopf = [sp.parameter_value for sp in branch.special_points if sp.kind == "H"]
+    assert len(hopf) == 1
+    assert physical_fixed_point(0.97 * hopf[0]).is_stable
+    assert not physical_fixed_point(1.03 * hopf[0]).is_stable
