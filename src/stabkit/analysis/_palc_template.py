@@ -130,10 +130,21 @@ def _palc_eval(
                 dr[i, k] = j[i, k]
     else:
         y = z.copy()
-        total = np.eye(size)
+        total = np.zeros((size, size))
+        product = np.empty((size, size))
+        for i in range(size):
+            total[i, i] = 1.0
         for _ in range(period):
             jac(0.0, y, p, j)
-            total = j @ total
+            for i in range(size):  # product = j @ total (loops: no BLAS to compile)
+                for k in range(size):
+                    acc = 0.0
+                    for m in range(size):
+                        acc += j[i, m] * total[m, k]
+                    product[i, k] = acc
+            for i in range(size):
+                for k in range(size):
+                    total[i, k] = product[i, k]
             rhs(0.0, y, p, f)
             for i in range(n):
                 y[i] = f[i]
@@ -241,6 +252,13 @@ def _palc_tangent(dr: np.ndarray, reference: np.ndarray, t: np.ndarray) -> bool:
 
 
 @_jit
+def _palc_store(out: np.ndarray, row: int, dr: np.ndarray) -> None:
+    for i in range(dr.shape[0]):
+        for k in range(dr.shape[1]):
+            out[row, i, k] = dr[i, k]
+
+
+@_jit
 def _palc_stop(z: np.ndarray, lo: float, hi: float, box_lo: np.ndarray, box_hi: np.ndarray) -> int:
     """A status code when z is beyond the parameter bounds or the box, else -1."""
     n = z.shape[0] - 1
@@ -311,7 +329,10 @@ def palc_trace(
     if not _palc_eval(z0, p, period, is_map, res, dr, counters):
         counters[_PALC_STATUS] = PALC_NON_FINITE
         return 0
-    norm = math.sqrt(np.sum(t0 * t0))
+    norm = 0.0
+    for i in range(size):
+        norm += t0[i] * t0[i]
+    norm = math.sqrt(norm)
     for i in range(size):
         t[i] = t0[i] / norm
     if _palc_correct(z0, t, p, period, is_map, tol, max(max_newton, 20), z, dr, counters) < 0:
@@ -325,7 +346,7 @@ def palc_trace(
         out_z[0, i] = z[i]
         out_t[0, i] = t[i]
     out_s[0] = 0.0
-    out_dr[0] = dr
+    _palc_store(out_dr, 0, dr)
     count = 1
     counters[_PALC_COUNT] = count
     code = _palc_stop(z, lo, hi, box_lo, box_hi)
@@ -365,7 +386,7 @@ def palc_trace(
             out_z[count, i] = z_new[i]
             out_t[count, i] = t_new[i]
         out_s[count] = ds
-        out_dr[count] = dr
+        _palc_store(out_dr, count, dr)
         count += 1
         counters[_PALC_COUNT] = count
         code = _palc_stop(z_new, lo, hi, box_lo, box_hi)
