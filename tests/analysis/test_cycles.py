@@ -216,3 +216,15 @@ def test_bad_arguments_raise(hopf_nf: Model) -> None:
     hopf = types.SimpleNamespace(kind="H", state=np.zeros(2), params={"mu": 0.0})
     with pytest.raises(InputError, match="beyond"):
         find_cycle(hopf_nf, start=hopf, backend=BACKEND)
+
+
+def test_a_model_written_as_a_python_function_uses_finite_differences() -> None:
+    def rhs(t, y, p):
+        return [y[1], p[0] * (1 - y[0] ** 2) * y[1] - y[0]]
+
+    model = Model.from_function(rhs, variables=["x", "y"], parameters={"mu": 1.0}, name="vdp_fn")
+    t = np.linspace(0.0, 2 * np.pi, 50)
+    c = find_cycle(model, start=(t, np.c_[2 * np.cos(t), -2 * np.sin(t)]), backend=BACKEND)
+    assert c.status == "ok" and c.jacobian_source == "finite differences"
+    assert c.period == pytest.approx(6.6632868593, abs=1e-8)
+    assert c.trivial_multiplier_error < 1e-6
