@@ -69,6 +69,9 @@ def test_brusselator_hopf_curve(cusp: Model) -> None:
     np.testing.assert_allclose(curve.states[:, 0], a, atol=1e-8)
     np.testing.assert_allclose(curve.states[:, 1], b / a, atol=1e-8)
     np.testing.assert_allclose(curve.frequency, a, atol=1e-8)  # omega = a on the curve
+    np.testing.assert_allclose(
+        curve.first_lyapunov, -(a**2 + 2) / (2 * a * (2 * a**2 + 1)), rtol=1e-7
+    )
     assert a.min() < 0.31 and a.max() > 2.99
     assert curve.special_points == ()
     # an independent check: the Hopf test crosses zero (bisection on scipy eigenvalues)
@@ -128,6 +131,8 @@ def test_bautin_point() -> None:
     (gh,) = curve.special("GH")
     assert gh.parameter_values == pytest.approx((0.0, 0.0), abs=1e-8)
     assert gh.coefficients["l2"] == pytest.approx(-4.0, rel=1e-8)
+    # l1 = 2 b2 along the curve (independent of b1 = 0 there)
+    np.testing.assert_allclose(curve.first_lyapunov, 2 * curve.points[:, 1], atol=1e-10)
     assert [s.kind for s in curve.special_points] == ["GH"]
     # l1 = 2 b2 on either side
     for b2 in (-0.5, 0.5):
@@ -265,3 +270,15 @@ def test_from_a_continued_branch_and_clipped_ends() -> None:
     assert sorted([a[0], a[-1]]) == pytest.approx([0.4, 2.5], abs=1e-12)
     np.testing.assert_allclose(b, 1 + a**2, atol=1e-8)
     assert all("reached the bound a" in reason for reason in curve.end_reasons)
+
+
+def test_bialternate_gradient_matches_directional_derivative() -> None:
+    from stabkit.analysis._curve_systems import bialternate_gradient
+
+    rng = np.random.default_rng(5)
+    n = 4
+    e = rng.normal(size=(n, n))
+    m = n * (n - 1) // 2
+    w, v = rng.normal(size=m), rng.normal(size=m)
+    grad = bialternate_gradient(w, v, n)
+    assert float(np.sum(grad * e)) == pytest.approx(float(w @ bialternate(e) @ v), rel=1e-12)

@@ -105,6 +105,10 @@ class BifurcationCurve(Result):
     frequency
         Hopf curves: ``omega = sqrt(kappa)`` of the critical pair (NaN where the pair is
         real, beyond a Bogdanov-Takens point: a curve of neutral saddles); fold curves: NaN.
+    first_lyapunov
+        Hopf curves: ``l1`` at each point (Kuznetsov's normalisation, see
+        :func:`~stabkit.analysis.normal_forms.first_lyapunov_coefficient`; negative:
+        supercritical), NaN on neutral saddles and on fold curves.
     special_points
         Located codim-2 points.
     base_params
@@ -122,6 +126,7 @@ class BifurcationCurve(Result):
         default_factory=lambda: np.empty((0, 0), dtype=complex)
     )
     frequency: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
+    first_lyapunov: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
     special_points: tuple[Codim2Point, ...] = ()
     base_params: Mapping[str, float] = dataclasses.field(default_factory=dict)
     end_reasons: tuple[str, ...] = ()
@@ -144,6 +149,7 @@ class BifurcationCurve(Result):
         for j, name in enumerate(self.variables):
             data[name] = self.states[:, j] if len(self) else np.empty(0)
         data["frequency"] = self.frequency
+        data["l1"] = self.first_lyapunov
         data["max_real_eigenvalue"] = (
             np.max(self.eigenvalues.real, axis=1) if len(self) else np.empty(0)
         )

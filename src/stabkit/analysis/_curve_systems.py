@@ -26,14 +26,45 @@ Hopf curve   GH  ``l1`` (first Lyapunov coefficient, where ``kappa > 0``)
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from stabkit.analysis._multilinear import Derivatives
 
-__all__ = ["CurveSystem", "bialternate", "critical_split"]
+__all__ = ["CurveSystem", "bialternate", "bialternate_gradient", "critical_split"]
 
 FOLD_TESTS = ("CP", "BT", "ZH")
 HOPF_TESTS = ("GH", "BT", "ZH", "HH")
+
+
+@functools.lru_cache(maxsize=32)
+def _bialternate_structure(n: int) -> tuple[np.ndarray, ...]:
+    """Entries of ``2A (.) I`` as ``M[row, col] += sign * A[i, j]`` (index arrays)."""
+    pairs = [(p, q) for p in range(1, n) for q in range(p)]
+    rows, cols, ii, jj, signs = [], [], [], [], []
+
+    def put(row: int, col: int, i: int, j: int, sign: float) -> None:
+        rows.append(row)
+        cols.append(col)
+        ii.append(i)
+        jj.append(j)
+        signs.append(sign)
+
+    for row, (p, q) in enumerate(pairs):
+        for col, (r, s) in enumerate(pairs):
+            if r == q:
+                put(row, col, p, s, -1.0)
+            elif r != p and s == q:
+                put(row, col, p, r, 1.0)
+            elif r == p and s == q:
+                put(row, col, p, p, 1.0)
+                put(row, col, q, q, 1.0)
+            elif r == p and s != q:
+                put(row, col, q, s, 1.0)
+            elif s == p:
+                put(row, col, q, r, -1.0)
+    return tuple(np.asarray(v) for v in (rows, cols, ii, jj, signs)) + (np.int64(len(pairs)),)
 
 
 def bialternate(a: np.ndarray) -> np.ndarray:
@@ -42,22 +73,17 @@ def bialternate(a: np.ndarray) -> np.ndarray:
     Rows and columns are indexed by pairs ``(p, q)``, ``p > q``, in lexicographic order
     (Govaerts 2000, Section 4.4.4). Linear in ``a``.
     """
-    n = a.shape[0]
-    pairs = [(p, q) for p in range(1, n) for q in range(p)]
-    m = len(pairs)
-    out = np.zeros((m, m), dtype=a.dtype)
-    for row, (p, q) in enumerate(pairs):
-        for col, (r, s) in enumerate(pairs):
-            if r == q:
-                out[row, col] = -a[p, s]
-            elif r != p and s == q:
-                out[row, col] = a[p, r]
-            elif r == p and s == q:
-                out[row, col] = a[p, p] + a[q, q]
-            elif r == p and s != q:
-                out[row, col] = a[q, s]
-            elif s == p:
-                out[row, col] = -a[q, r]
+    rows, cols, ii, jj, signs, m = _bialternate_structure(a.shape[0])
+    out = np.zeros((int(m), int(m)), dtype=a.dtype)
+    np.add.at(out, (rows, cols), signs * a[ii, jj])
+    return out
+
+
+def bialternate_gradient(w: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
+    """``G`` with ``w^T (2E (.) I) v = sum_ij G_ij E_ij`` for every ``E``, shape ``(n, n)``."""
+    rows, cols, ii, jj, signs, _ = _bialternate_structure(n)
+    out = np.zeros((n, n))
+    np.add.at(out, (ii, jj), signs * w[rows] * v[cols])
     return out
 
 
@@ -174,10 +200,9 @@ class CurveSystem:
             out[n, :n] = -np.einsum("i,ijk,k->j", w, fxx, v)
             out[n, n:] = -np.einsum("i,ijk,j->k", w, fxp[:, :, list(self.free)], v)
         else:
-            for j in range(n):
-                out[n, j] = -w @ bialternate(fxx[:, :, j]) @ v
-            for col, k in enumerate(self.free):
-                out[n, n + col] = -w @ bialternate(fxp[:, :, k]) @ v
+            grad = bialternate_gradient(w, v, n)
+            out[n, :n] = -np.einsum("ij,ijk->k", grad, fxx)
+            out[n, n:] = -np.einsum("ij,ijk->k", grad, fxp[:, :, list(self.free)])
         return out
 
     # ------------------------------------------------------------------ tests

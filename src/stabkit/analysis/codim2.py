@@ -375,11 +375,15 @@ def _assemble(
         else np.empty((0, n), dtype=complex)
     )
     freq = np.full(len(rows), np.nan)
+    l1 = np.full(len(rows), np.nan)
     if kind == "H":
         for i, values in enumerate(eigs):
             crit, _ = critical_split(values, "H")
             kappa = float(np.real(crit[0] * crit[1]))
             freq[i] = np.sqrt(kappa) if kappa > 0 else np.nan
+            if kappa > 0:
+                x, p = system.split(rows[i])
+                l1[i] = system.l1(x, p, system.deriv.jacobian(x, p), float(freq[i]))
     specials = []
     for i, label in enumerate(labels):
         if label is None:
@@ -407,5 +411,6 @@ def _assemble(
         "states": states,
         "eigenvalues": eigs,
         "frequency": freq,
+        "first_lyapunov": l1,
         "special_points": tuple(specials),
     }

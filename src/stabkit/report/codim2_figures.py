@@ -33,8 +33,8 @@ def plot_bifurcation_curve(
 ) -> Any:
     """Draw a fold or Hopf curve in its parameter plane with codim-2 points labelled.
 
-    Hopf curves are solid where the critical pair is complex and dotted where the curve
-    continues as neutral saddles (past a Bogdanov-Takens point).
+    Hopf curves are solid where supercritical (``l1 < 0``), dashed where subcritical and
+    dotted where the curve continues as neutral saddles (past a Bogdanov-Takens point).
 
     Returns
     -------
@@ -51,8 +51,13 @@ def plot_bifurcation_curve(
             # widen by one point each side so the solid part reaches a BT point
             real = real | np.roll(real, 1) & (np.arange(len(real)) > 0)
             real = real | np.roll(real, -1) & (np.arange(len(real)) < len(real) - 1)
-            hopf = np.where(real, pts[:, 1], np.nan)
+            sub = np.nan_to_num(curve.first_lyapunov, nan=-1.0) > 0
+            sub = sub | np.roll(sub, 1) & (np.arange(len(sub)) > 0)
+            hopf = np.where(real & ~sub, pts[:, 1], np.nan)
             ax.plot(pts[:, 0], hopf, color=color, label=name, **kwargs)
+            if np.any(real & sub):
+                subcritical = np.where(real & sub, pts[:, 1], np.nan)
+                ax.plot(pts[:, 0], subcritical, color=color, ls="--", label="Hopf, subcritical")
             if not np.all(real):
                 ns = np.where(~real, pts[:, 1], np.nan)
                 ax.plot(pts[:, 0], ns, color=color, ls=":", lw=1, label="neutral saddle")
