@@ -101,6 +101,12 @@ class StationaryDistribution:
     num_runs: int
     burn_in: float
 
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Bars with error bars; ``reference=`` probabilities to draw beside them."""
+        from stabkit.report.ssa_figures import plot_stationary_distribution
+
+        return plot_stationary_distribution(self, ax=ax, **kwargs)
+
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
@@ -116,11 +122,11 @@ class StationaryDistribution:
 def _variance_standard_error(samples: np.ndarray, axis: int = 0) -> np.ndarray:
     """Standard error of the sample variance: sqrt((m4 - s^4 (n - 3)/(n - 1)) / n)."""
     n = np.sum(np.isfinite(samples), axis=axis)
-    mean = np.nanmean(samples, axis=axis, keepdims=True)
-    centred = samples - mean
-    m4 = np.nanmean(centred**4, axis=axis)
-    s2 = np.nansum(centred**2, axis=axis) / np.maximum(n - 1, 1)
     with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.expand_dims(np.nansum(samples, axis=axis) / n, axis)
+        centred = samples - mean
+        m4 = np.nansum(centred**4, axis=axis) / n
+        s2 = np.nansum(centred**2, axis=axis) / np.maximum(n - 1, 1)
         out = np.sqrt(np.maximum(m4 - s2**2 * (n - 3) / np.maximum(n - 1, 1), 0.0) / n)
     return np.where(n >= 2, out, np.nan)
 
