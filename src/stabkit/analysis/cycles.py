@@ -142,6 +142,12 @@ def find_cycle(
         A model that is not a flow, an unknown parameter, a start of another type, a
         Hopf point that is not one, or ``params`` equal to the Hopf point's.
 
+    References
+    ----------
+    C. de Boor and B. Swartz, Collocation at Gaussian points, SIAM J. Numer. Anal. 10
+    (1973) 582-606; E. J. Doedel, H. B. Keller and J. P. Kernevez, Int. J. Bifurcation
+    Chaos 1 (1991) 745-772 (the AUTO and MatCont method).
+
     Examples
     --------
     >>> from stabkit.model import library
@@ -283,6 +289,13 @@ def continue_cycles(
     InputError
         Not a flow, unknown parameter, a start of another kind, a Hopf point that is not
         one, a start cycle that did not converge.
+
+    References
+    ----------
+    Yu. A. Kuznetsov, *Elements of Applied Bifurcation Theory*, 3rd ed., Springer 2004,
+    Section 10.3; W. Govaerts, *Numerical Methods for Bifurcations of Dynamical
+    Equilibria*, SIAM 2000; A. Dhooge, W. Govaerts and Yu. A. Kuznetsov, ACM TOMS 29 (2003)
+    141-164 (MatCont).
 
     Examples
     --------
