@@ -407,3 +407,18 @@ def test_moment_model_supports_continuation_and_hopf_detection() -> None:
     assert len(hopf) == 1
     assert physical_fixed_point(0.97 * hopf[0]).is_stable
     assert not physical_fixed_point(1.03 * hopf[0]).is_stable
+
+
+def test_higher_order_cumulant_closures_univariate() -> None:
+    """Order 3 normal: kappa_4 = kappa_5 = kappa_6 = 0 with the state's own kappa_3;
+    order 2 Poisson: kappa_k = mean for k > 2 (moment-cumulant relations by hand)."""
+    space = _space(Normal(), 3)
+    mu, c2, c3 = 2.0, 1.5, 0.7
+    subs = {space.means[0]: mu, space.symbols[(2,)]: c2, space.symbols[(3,)]: c3}
+    assert float(space.central_moment((4,)).subs(subs)) == pytest.approx(3 * c2**2)
+    assert float(space.central_moment((5,)).subs(subs)) == pytest.approx(10 * c3 * c2)
+    assert float(space.central_moment((6,)).subs(subs)) == pytest.approx(15 * c2**3 + 10 * c3**2)
+    space = _space(Poisson(), 2)
+    subs = {space.means[0]: mu, space.symbols[(2,)]: c2}
+    assert float(space.central_moment((3,)).subs(subs)) == pytest.approx(mu)
+    assert float(space.central_moment((4,)).subs(subs)) == pytest.approx(mu + 3 * c2**2)
