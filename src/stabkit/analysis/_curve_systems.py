@@ -39,7 +39,9 @@ HOPF_TESTS = ("GH", "BT", "ZH", "HH")
 
 
 @functools.lru_cache(maxsize=32)
-def _bialternate_structure(n: int) -> tuple[np.ndarray, ...]:
+def _bialternate_structure(
+    n: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """Entries of ``2A (.) I`` as ``M[row, col] += sign * A[i, j]`` (index arrays)."""
     pairs = [(p, q) for p in range(1, n) for q in range(p)]
     rows, cols, ii, jj, signs = [], [], [], [], []
@@ -64,7 +66,14 @@ def _bialternate_structure(n: int) -> tuple[np.ndarray, ...]:
                 put(row, col, q, s, 1.0)
             elif s == p:
                 put(row, col, q, r, -1.0)
-    return tuple(np.asarray(v) for v in (rows, cols, ii, jj, signs)) + (np.int64(len(pairs)),)
+    return (
+        np.asarray(rows),
+        np.asarray(cols),
+        np.asarray(ii),
+        np.asarray(jj),
+        np.asarray(signs),
+        len(pairs),
+    )
 
 
 def bialternate(a: np.ndarray) -> np.ndarray:
@@ -74,7 +83,7 @@ def bialternate(a: np.ndarray) -> np.ndarray:
     (Govaerts 2000, Section 4.4.4). Linear in ``a``.
     """
     rows, cols, ii, jj, signs, m = _bialternate_structure(a.shape[0])
-    out = np.zeros((int(m), int(m)), dtype=a.dtype)
+    out = np.zeros((m, m), dtype=a.dtype)
     np.add.at(out, (rows, cols), signs * a[ii, jj])
     return out
 
