@@ -8,15 +8,23 @@ import math
 import numpy as np
 
 from stabkit.analysis._collocation import mesh_monitor
-from stabkit.analysis._cycle_solve import Cycle, SolvedCycle, build_cycle
+from stabkit.analysis._cycle_solve import Collocation, Cycle, SolvedCycle, build_cycle
+from stabkit.analysis._cycle_start import Guess
 from stabkit.analysis._cycle_trace import TracedPoint
 from stabkit.analysis._system import check_model
-from stabkit.errors import InputError, suggest
+from stabkit.errors import ConvergenceError, InputError, suggest
 from stabkit.model.codegen import CompiledModel, compile_model
 from stabkit.model.model import Model, ModelKind
 from stabkit.results import Provenance, Stats
 
-__all__ = ["check_flow", "check_parameter", "compile_flow", "cycle_from_point", "param_map"]
+__all__ = [
+    "check_flow",
+    "check_parameter",
+    "compile_flow",
+    "cycle_from_point",
+    "fail_result",
+    "param_map",
+]
 
 
 def check_flow(model: object, where: str) -> Model:
@@ -72,3 +80,20 @@ def cycle_from_point(
         solved, variables=model.variables, params=param_map(model, p), degree=degree,
         provenance=provenance, stats=Stats(), jacobian_source=source,
     )  # fmt: skip
+
+
+def fail_result(
+    model: Model, guess: Guess, p: np.ndarray, method: Collocation, provenance: Provenance,
+    stats: Stats, source: str, throw: bool,
+) -> Cycle:  # fmt: skip
+    """A cycle result without a cycle: the guess (if any) kept, the reason in ``message``."""
+    cycle = Cycle(
+        status=guess.status, message=guess.message, stats=stats, provenance=provenance,
+        variables=model.variables, params=param_map(model, p), period=guess.period,
+        mesh=guess.mesh, degree=method.degree,
+        states=guess.nodes if guess.nodes.size else np.empty((0, model.num_variables)),
+        amplitude=np.full(model.num_variables, np.nan), jacobian_source=source,
+    )  # fmt: skip
+    if throw:
+        raise ConvergenceError(f"find_cycle: {guess.message}", cycle)
+    return cycle

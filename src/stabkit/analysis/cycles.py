@@ -31,6 +31,7 @@ from stabkit.analysis._cycle_common import (
     check_parameter,
     compile_flow,
     cycle_from_point,
+    fail_result,
     param_map,
 )
 from stabkit.analysis._cycle_homotopy import guess_from_hopf, orient
@@ -68,23 +69,6 @@ __all__ = [
 ]
 
 ParamsLike = Mapping[str, float] | Sequence[float] | np.ndarray | None
-
-
-def _fail(
-    model: Model, guess: Guess, p: np.ndarray, method: Collocation, provenance: Provenance,
-    stats: Stats, source: str, throw: bool,
-) -> Cycle:  # fmt: skip
-    """A cycle result without a cycle: the guess (if any) kept, the reason in ``message``."""
-    cycle = Cycle(
-        status=guess.status, message=guess.message, stats=stats, provenance=provenance,
-        variables=model.variables, params=param_map(model, p), period=guess.period,
-        mesh=guess.mesh, degree=method.degree,
-        states=guess.nodes if guess.nodes.size else np.empty((0, model.num_variables)),
-        amplitude=np.full(model.num_variables, np.nan), jacobian_source=source,
-    )  # fmt: skip
-    if throw:
-        raise ConvergenceError(f"find_cycle: {guess.message}", cycle)
-    return cycle
 
 
 def find_cycle(
@@ -216,7 +200,7 @@ def find_cycle(
     elif guess.status == "ok":
         guess = orient(compiled, guess, p)
     if guess.status != "ok":
-        return _fail(model, guess, p, method, provenance, stats_now(), source, throw)
+        return fail_result(model, guess, p, method, provenance, stats_now(), source, throw)
     solved = solve_cycle(compiled, p, guess.mesh, guess.nodes, guess.period, method)
     cycle = build_cycle(
         solved, variables=model.variables, params=param_map(model, p), degree=method.degree,
