@@ -203,8 +203,11 @@ def _jaxcont_in_process(key: str, x64: bool, calls: int) -> dict[str, Any]:
     f, args = (brusselator, pr.params.get("a")) if key == "brusselator_b" else (lorenz, None)
     try:
         prob = jc.bif_problem(f, jnp.array(pr.state0), pr.p_start, args=args)
-        settings = jc.ContinuationPar(
-            ds=0.01, ds_max=pr.ds_max, newton_tol=1e-10 if x64 else 1e-5, max_steps=5000
+        # float64: the same step and tolerance as the other tools; float32: jaxcont's defaults
+        settings = (
+            jc.ContinuationPar(ds=0.01, ds_max=pr.ds_max, newton_tol=1e-10, max_steps=5000)
+            if x64
+            else jc.ContinuationPar()
         )
         times = []
         res = None

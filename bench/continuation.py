@@ -141,6 +141,13 @@ def _fmt(x: Any, spec: str = ".3g") -> str:
     return str(x)
 
 
+def _ended(row: dict[str, Any]) -> str:
+    """How the tool says the branch ended (stabkit's status; others say nothing)."""
+    if row.get("status"):
+        return f" ({row['status']}: {row.get('message', '')})"
+    return " (no reason given)"
+
+
 def _ms(x: Any) -> str:
     return "-" if x is None else f"{1e3 * x:.3g} ms"
 
@@ -156,8 +163,8 @@ def markdown(results: dict[str, Any]) -> str:
         + f". Warm times: {results['repeats']} interleaved repeats per tool.",
         "",
         "| branch | tool | warm / branch (median, min) | ratio to xpplab (median) | cold "
-        "| points vs exact | Hopf vs exact | Hopf vs stabkit | spline error | l1 |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| ended at | points vs exact | Hopf vs exact | Hopf vs stabkit | spline error | l1 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key, prob in results["problems"].items():
         ratio = results.get("ratios", {}).get(key, {})
@@ -182,6 +189,7 @@ def markdown(results: dict[str, Any]) -> str:
             rtxt = f"{ratio['median']:.2f}x" if tool == "stabkit" and ratio else ""
             lines.append(
                 f"| {prob['title']} | {tool} | {warm} | {rtxt} | {cold_txt} "
+                f"| {_fmt(acc.get('reached'), '.6g')}{_ended(row)} "
                 f"| {_fmt(acc.get('max_point_error'))} | {_fmt(acc.get('hopf_error'))} "
                 f"| {_fmt(acc.get('hopf_vs_stabkit'))} | {_fmt(acc.get('interpolation_error'))} "
                 f"| {_fmt(row.get('l1'), '.6g') if row.get('l1') is not None else 'not reported'} |"
@@ -194,7 +202,12 @@ def markdown(results: dict[str, Any]) -> str:
         "normal-form coefficients (stabkit: l1 by exact symbolic derivatives; 'trace only': "
         "detect=()). 'points vs exact': largest deviation of any computed point from the "
         "analytic branch; 'spline error': cubic spline through the points at a few parameter "
-        "values (a measure of step size, not of correctness).",
+        "values (a measure of step size, not of correctness). 'ended at': the last parameter "
+        "value of the branch (all tools were asked for the same range; AUTO and jaxcont step past "
+        "the end, stabkit stops on it) and the reason the tool gives for stopping. The l1 "
+        "normalisation is MatCont's (<q, q> = 1, <p, q> = 1); the Brusselator closed form is "
+        "l1 = -(a^2 + 2) / (2a (2a^2 + 1)) = -0.5 at a = 1. 'jaxcont (float32 default)' runs "
+        "jaxcont's own default settings without enabling float64.",
     ]
     for row in results.get("codim2", []):
         lines.append(f"- codim-2 {row.get('problem')} ({row.get('tool')}): {row.get('notes', '')}")
