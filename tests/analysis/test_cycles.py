@@ -228,3 +228,39 @@ def test_a_model_written_as_a_python_function_uses_finite_differences() -> None:
     assert c.status == "ok" and c.jacobian_source == "finite differences"
     assert c.period == pytest.approx(6.6632868593, abs=1e-8)
     assert c.trivial_multiplier_error < 1e-6
+
+
+def test_small_multipliers_stay_accurate_beside_a_huge_one() -> None:
+    """The Hopf circle times an unstable direction z' = 5 z, in coordinates mixed by an
+    orthogonal matrix: multipliers {e^{10 pi} ~ 4.4e13, 1, e^{-4 pi mu}}. The eigenvalues of
+    the product of the transfer matrices lose the small ones (absolute error ~ eps 4e13);
+    the cyclic pencil of grouped transfer matrices keeps them."""
+    import sympy
+
+    from stabkit.analysis._collocation import CollocationProblem
+    from stabkit.analysis._floquet import floquet_from_blocks
+
+    a, b, c = sympy.symbols("a b c")
+    mu, lam = 0.3, 5.0
+    rot = sympy.Matrix([[2, -1, 2], [2, 2, -1], [-1, 2, 2]]) / 3
+    x, y, z = rot.T * sympy.Matrix([a, b, c])
+    f = sympy.Matrix([mu * x - y - x * (x**2 + y**2), x + mu * y - y * (x**2 + y**2), lam * z])
+    g = (rot * f).applyfunc(sympy.expand)
+    model = Model.from_equations({"a": str(g[0]), "b": str(g[1]), "c": str(g[2])}, name="mixed")
+    t = np.linspace(0, 6, 40)
+    start = np.c_[0.5 * np.cos(t), 0.5 * np.sin(t), 0 * t] @ np.array(rot.T, dtype=float)
+    cycle = find_cycle(model, start=(t, start), backend=BACKEND)
+    assert cycle.status == "ok"
+    expected = [np.exp(10 * np.pi), 1.0, np.exp(-4 * np.pi * mu)]
+    mods = np.abs(cycle.floquet_multipliers)
+    assert mods[0] == pytest.approx(expected[0], rel=1e-6)  # e^{lam T}: 1e-8 error in lam T
+    assert mods[1:] == pytest.approx(expected[1:], rel=1e-8)
+    assert cycle.trivial_multiplier_error < 1e-10
+    assert cycle.num_unstable_multipliers == 1 and not cycle.stable
+    # the plain product really is worse here (so the pencil is what makes the difference)
+    prob = CollocationProblem(
+        model.compile(backend=BACKEND), model.param_vector(), cycle.mesh, 4, cycle.states
+    )
+    x0 = np.concatenate([cycle.states[:-1].ravel(), [cycle.period]])
+    product = floquet_from_blocks(prob.blocks(x0), growth_bound=np.inf).multipliers
+    assert abs(abs(product[2]) - expected[2]) > 1e-6

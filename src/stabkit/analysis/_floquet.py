@@ -36,18 +36,70 @@ class FloquetData:
     maps: np.ndarray
 
 
-def floquet_from_blocks(blocks: np.ndarray) -> FloquetData:
-    """Monodromy and multipliers from the blocks B, shape (N, m, m + 1, n, n)."""
+def _groups(transfers: np.ndarray, bound: float) -> list[np.ndarray]:
+    """Products of consecutive transfer matrices, each grown by at most ``bound`` in norm."""
+    out: list[np.ndarray] = []
+    current = np.eye(transfers.shape[1])
+    growth = 1.0  # bound on the norm of ``current``
+    for p in transfers:
+        step = max(float(np.linalg.norm(p, 2)), 1.0)
+        if growth * step > bound and growth > 1.0:
+            out.append(current)
+            current, growth = np.eye(p.shape[0]), 1.0
+        current = p @ current
+        growth *= step
+    out.append(current)
+    return out
+
+
+def _pencil(groups: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Multipliers and first-block eigenvectors of the cyclic pencil of transfer matrices.
+
+    z = (v_0, ..., v_{K-1}) with v_j = Q_{j-1} v_{j-1} and mu v_0 = Q_{K-1} v_{K-1}:
+    A z = mu B z with B = diag(I, 0, ..., 0). QZ on the pencil never forms the product,
+    so small multipliers keep their accuracy beside very large ones (Fairgrieve and Jepson
+    1991; Lust 2001).
+    """
+    import scipy.linalg
+
+    k, n = len(groups), groups[0].shape[0]
+    a = np.zeros((k * n, k * n))
+    b = np.zeros((k * n, k * n))
+    b[:n, :n] = np.eye(n)
+    a[:n, (k - 1) * n :] = groups[-1]
+    for j in range(1, k):
+        a[j * n : (j + 1) * n, (j - 1) * n : j * n] = groups[j - 1]
+        a[j * n : (j + 1) * n, j * n : (j + 1) * n] = -np.eye(n)
+    w, vr = scipy.linalg.eig(a, b, homogeneous_eigvals=True)
+    alpha, beta = w
+    finiteness = np.abs(beta) / np.maximum(np.hypot(np.abs(alpha), np.abs(beta)), 1e-300)
+    keep = np.argsort(-finiteness)[:n]
+    values = alpha[keep] / beta[keep]
+    vectors = vr[:n, keep]
+    norms = np.linalg.norm(vectors, axis=0)
+    return values, vectors / np.where(norms > 0, norms, 1.0)
+
+
+def floquet_from_blocks(blocks: np.ndarray, *, growth_bound: float = 1e3) -> FloquetData:
+    """Monodromy and multipliers from the blocks B, shape (N, m, m + 1, n, n).
+
+    When the transfer matrices grow by more than ``growth_bound`` over the period, the
+    multipliers come from the cyclic pencil of grouped transfer matrices (see
+    :func:`_pencil`) instead of the eigenvalues of their product.
+    """
     big_n, m, _, n, _ = blocks.shape
-    maps = np.empty((big_n, m * n, n))
+    b0 = blocks[:, :, 0].reshape(big_n, m * n, n)
+    bint = blocks[:, :, 1:].transpose(0, 1, 3, 2, 4).reshape(big_n, m * n, m * n)
+    maps = -np.linalg.solve(bint, b0)
+    transfers = maps[:, -n:, :]
+    groups = _groups(transfers, growth_bound)
     monodromy = np.eye(n)
-    for j in range(big_n):
-        b = blocks[j]  # (m, m+1, n, n)
-        b0 = b[:, 0].reshape(m * n, n)
-        bint = b[:, 1:].transpose(0, 2, 1, 3).reshape(m * n, m * n)
-        maps[j] = -np.linalg.solve(bint, b0)
-        monodromy = maps[j][-n:] @ monodromy
-    values, vectors = np.linalg.eig(monodromy)
+    for q in groups:
+        monodromy = q @ monodromy
+    if len(groups) == 1:
+        values, vectors = np.linalg.eig(monodromy)
+    else:
+        values, vectors = _pencil(groups)
     order = np.lexsort((-values.imag, -np.abs(values)))
     values, vectors = values[order].astype(np.complex128), vectors[:, order].astype(np.complex128)
     trivial = int(np.argmin(np.abs(values - 1.0)))
