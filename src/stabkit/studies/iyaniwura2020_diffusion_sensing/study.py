@@ -112,7 +112,7 @@ def single_cell(ctx: Any) -> dict[str, Any]:
     ctx.record("cell_hopf_curve_status", f"{curve.status}: {curve.message}")
     ctx.compare("cell_hopf_curve_max_error", float(np.max(np.abs(a - alpha_hopf(m, c["eps0"])))))
 
-    mus = np.linspace(*c["mu_range"], c["num_bisection_mu"])
+    mus = np.linspace(float(c["mu_range"][0]), float(c["mu_range"][1]), int(c["num_bisection_mu"]))
     by_bisection = []
     for mu in mus:
 
@@ -300,7 +300,7 @@ def figures(ctx: Any, one: dict[str, Any], two: dict[str, Any]) -> None:
 
     c = ctx.config
     fig, axes = new_figure(1, 2, figsize=(11.0, 4.4))
-    mu = np.linspace(*c["mu_range"], 200)
+    mu = np.linspace(float(c["mu_range"][0]), float(c["mu_range"][1]), 200)
     ax = axes[0]
     ax.plot(alpha_hopf(mu, c["eps0"]), mu, color="#555555", label="closed form (trace J = 0)")
     a, m = one["curve"].points.T
