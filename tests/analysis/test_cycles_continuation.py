@@ -8,7 +8,7 @@ import types
 
 import numpy as np
 import pytest
-from scipy.integrate import solve_ivp
+from scipy.integrate import simpson, solve_ivp
 
 from stabkit.analysis._palc import PALC
 from stabkit.analysis.cycles import (
@@ -107,6 +107,12 @@ def test_rossler_period_doubling_near_2_83(rossler_branch: tuple[Model, CycleBra
     for cycle in (br[0], pd[0].cycle):
         reference = np.sort_complex(variational_multipliers(model, cycle))
         assert np.allclose(np.sort_complex(cycle.floquet_multipliers), reference, atol=1e-7)
+    # Liouville: prod mu = exp(int_0^T div f dt), div f = a + x - c for Rossler
+    for cycle in br.cycles[::3]:
+        t, y = cycle.profile(4001)
+        a, c = cycle.params["a"], cycle.params["c"]
+        liouville = np.exp(simpson(a + y[:, 0] - c, x=t))
+        assert np.prod(cycle.floquet_multipliers).real == pytest.approx(liouville, rel=1e-5)
     # independent location: scipy's multipliers straddle -1 around the located c
     c_pd = pd[0].parameter_value
     for dc, sign in ((-2e-3, 1.0), (2e-3, -1.0)):

@@ -9,6 +9,11 @@ accurate as the collocation itself (Gauss collocation is an implicit Runge-Kutta
 of order 2m); the trivial multiplier 1 of an autonomous flow is reproduced to that
 accuracy (Doedel, Keller and Kernevez 1991; Fairgrieve and Jepson 1991; Kuznetsov,
 *Elements of Applied Bifurcation Theory*, 3rd ed., Sections 1.5 and 10.3).
+
+For strongly unstable cycles the product loses the small multipliers (its entries are as
+large as the largest multiplier), so when the transfer matrices grow by more than
+``growth_bound`` they are grouped into products of bounded growth and the multipliers are
+taken by QZ from the cyclic pencil of the groups, which never forms the full product.
 """
 
 from __future__ import annotations
