@@ -286,8 +286,7 @@ class Derivatives:
         out = np.zeros((self.n,) + (self.n,) * order)
         if plan.entries:
             vals = plan.values([*np.asarray(x, dtype=np.float64), *np.asarray(p, dtype=np.float64)])
-            for r in range(len(plan.row_entry)):
-                out[(plan.row_out[r], *plan.row_idx[r])] = vals[plan.row_entry[r]]
+            out[(plan.row_out, *plan.row_idx.T)] = vals[plan.row_entry]
         return out
 
     # ------------------------------------------------------------------ finite differences
