@@ -277,3 +277,25 @@ def test_a_collapsing_step_keeps_the_branch_and_says_where(bautin: Model) -> Non
     assert br.status == "step_collapsed"
     assert len(br) >= 1 and br.parameter_values.size == len(br)
     assert "b1 = " in br.message and "x = [" not in br.message
+
+
+def test_to_sets_the_direction_and_bounds_stop_the_branch() -> None:
+    model = library.van_der_pol(mu=1.0)
+    t = np.linspace(0.0, 2 * np.pi, 40)
+    cycle = find_cycle(model, start=(t, np.c_[2 * np.cos(t), -2 * np.sin(t)]), backend=BACKEND)
+    down = continue_cycles(
+        model, "mu", cycle, to=0.5, backend=BACKEND, method=PALC(ds=0.1), detect=False
+    )  # PALC(direction=+1) by default: the end value turns it round
+    assert down.status == "ok" and down.parameter_values[-1] <= 0.5
+    assert np.all(np.diff(down.parameter_values) < 0)
+    boxed = continue_cycles(
+        model, "mu", cycle, to=(0.0, 1.3), backend=BACKEND, method=PALC(ds=0.1), detect=False
+    )
+    assert boxed.status == "ok" and boxed.parameter_values[-1] > 1.3
+    assert "1.3" in boxed.message
+    with pytest.raises(InputError, match="outside"):
+        continue_cycles(model, "mu", cycle, to=(2.0, 3.0), backend=BACKEND)
+    with pytest.raises(InputError, match="lo < hi"):
+        continue_cycles(model, "mu", cycle, to=(3.0, 2.0), backend=BACKEND)
+    with pytest.raises(InputError, match="equals the start"):
+        continue_cycles(model, "mu", cycle, to=1.0, backend=BACKEND)

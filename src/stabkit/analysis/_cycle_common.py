@@ -24,6 +24,7 @@ __all__ = [
     "cycle_from_point",
     "fail_result",
     "param_map",
+    "parse_to",
 ]
 
 
@@ -97,3 +98,22 @@ def fail_result(
     if throw:
         raise ConvergenceError(f"find_cycle: {guess.message}", cycle)
     return cycle
+
+
+def parse_to(to: object) -> tuple[float | None, tuple[float, float] | None]:
+    """(end value, None), (None, (lo, hi)) or (None, None)."""
+    if to is None:
+        return None, None
+    if isinstance(to, (int, float, np.integer, np.floating)) and not isinstance(to, bool):
+        if not np.isfinite(float(to)):
+            raise InputError(f"continue_cycles(to={to!r}): expected a finite number")
+        return float(to), None
+    try:
+        lo, hi = (float(v) for v in to)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        raise InputError(
+            f"continue_cycles(to={to!r}): expected an end value or (lo, hi) bounds"
+        ) from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise InputError(f"continue_cycles(to={to!r}): need finite lo < hi")
+    return None, (lo, hi)

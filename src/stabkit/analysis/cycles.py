@@ -33,6 +33,7 @@ from stabkit.analysis._cycle_common import (
     cycle_from_point,
     fail_result,
     param_map,
+    parse_to,
 )
 from stabkit.analysis._cycle_homotopy import guess_from_hopf, orient
 from stabkit.analysis._cycle_solve import (
@@ -217,7 +218,7 @@ def continue_cycles(
     start: Any,
     *,
     params: ParamsLike = None,
-    to: float | None = None,
+    to: float | tuple[float, float] | None = None,
     method: PALC | None = None,
     collocation: Collocation | None = None,
     detect: bool = True,
@@ -248,7 +249,10 @@ def continue_cycles(
     params
         Values of the other parameters when the start does not carry them.
     to
-        Stop once the parameter passes this value.
+        An end value of ``parameter``: stop once the branch passes it (from a cycle, the
+        first step heads towards it); or ``(lo, hi)``: stop when the branch leaves that
+        interval (from a cycle, ``method.direction`` sets the first step); ``None``: no
+        limit but ``method.max_points``.
     method
         :class:`~stabkit.PALC` settings (``ds`` in the L2 norm of the profile, the period
         and the parameter); ``method.direction`` orients the first step in the parameter
@@ -302,8 +306,7 @@ def continue_cycles(
         raise InputError(f"continue_cycles(method={method!r}): expected PALC(...)")
     if not isinstance(collocation, Collocation):
         raise InputError(f"continue_cycles(collocation={collocation!r}): expected Collocation(...)")
-    if to is not None and (isinstance(to, bool) or not np.isfinite(float(to))):
-        raise InputError(f"continue_cycles(to={to!r}): expected a finite number")
+    end, bounds = parse_to(to)
     compiled, compile_time, source = compile_flow(model, backend)
     deg = collocation.degree
     tangent_nodes = None
@@ -355,19 +358,28 @@ def continue_cycles(
     origin[k] = 0.0
     direction = np.zeros_like(p)
     direction[k] = 1.0
-    if to is not None and float(to) == alpha0 and tangent_nodes is None:
-        raise InputError(f"continue_cycles(to={to}): equals the start value of {parameter!r}")
+    if tangent_nodes is None:
+        if end is not None and end == alpha0:
+            raise InputError(f"continue_cycles(to={to}): equals the start value of {parameter!r}")
+        if end is not None:
+            method = dataclasses.replace(method, direction=1 if end > alpha0 else -1)
+        if bounds is not None and not bounds[0] <= alpha0 <= bounds[1]:
+            raise InputError(
+                f"continue_cycles(to={to}): the start {parameter} = {alpha0:g} is outside"
+            )
     period_limit = 50.0 * period
-    side: list[float] = []  # the side of `to` the branch starts on
+    side: list[float] = []  # the side of `end` the branch starts on
 
     def stop(alpha: float, per: float, nodes_: np.ndarray) -> str | tuple[str, str] | None:
-        if to is not None:
-            here = float(np.sign(alpha - float(to)))
+        if end is not None:
+            here = float(np.sign(alpha - end))
             if not side:
                 if here != 0.0:
                     side.append(here)
             elif here != side[0]:
-                return f"reached {parameter} = {to}"
+                return f"reached {parameter} = {end:g}"
+        if bounds is not None and not bounds[0] <= alpha <= bounds[1]:
+            return f"reached {parameter} = {bounds[0] if alpha < bounds[0] else bounds[1]:g}"
         if per > period_limit:
             return (
                 "period_blowup",
