@@ -99,8 +99,9 @@ class LyapunovResult(Result):
     kaplan_yorke_dimension
         See :func:`kaplan_yorke_dimension` (NaN when not computed).
     zero_exponent_index
-        Index of the exponent of the flow direction (the one nearest zero) for
-        autonomous flows with a full spectrum, else ``None``.
+        Index of the exponent of the flow direction for autonomous flows with a full
+        spectrum: the one nearest zero, if it is zero within ``max(4 se, 1e-3 max|λ|)``;
+        ``None`` otherwise (maps, partial spectra, orbits settling to an equilibrium).
     variables
         Variable names (or ``("x",)`` for a series).
     kind

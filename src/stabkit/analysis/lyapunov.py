@@ -198,8 +198,12 @@ def _build_result(
         trace_avg = float(raw.trace.sum() / averaging)
         sum_rule = SumRule(total, trace_avg, total - trace_avg)
     zero_index = None
+    nearest = None
     if not is_map and autonomous and k == n and n > 1 and num:
-        zero_index = int(np.argmin(np.abs(exps)))
+        nearest = int(np.argmin(np.abs(exps)))
+        scale = max(1.0, float(np.max(np.abs(exps))))
+        if abs(exps[nearest]) <= max(4 * ses[nearest], 1e-3 * scale):
+            zero_index = nearest
     c = raw.counters
     stats = Stats(
         num_steps=int(c[0]),
@@ -216,9 +220,9 @@ def _build_result(
         },
     )
     message = raw.message
-    if zero_index is not None and abs(exps[zero_index]) > max(4 * ses[zero_index], 1e-2):
+    if nearest is not None and zero_index is None:
         message += (
-            f"; no exponent is zero within its error bar (nearest: {exps[zero_index]:.3g}),"
+            f"; no exponent is zero within its error bar (nearest: {exps[nearest]:.3g}),"
             " as on an orbit that settles to an equilibrium"
         )
     return LyapunovResult(
