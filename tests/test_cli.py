@@ -178,9 +178,11 @@ def test_python_dash_m_stabkit_runs_the_cli():
 # --------------------------------------------------------------------------- demo
 def test_demo_quick_writes_index_html_and_pngs(tmp_path, capsys):
     folder = tmp_path / "report"
-    began = time.perf_counter()
+    began, began_cpu = time.perf_counter(), time.process_time()
     assert main(["demo", "--quick", "--out", str(folder)]) == 0
-    elapsed = time.perf_counter() - began
+    # on a loaded machine wall time overstates the work, on an idle multi-core one CPU
+    # time does (parallel ensembles): hold the smaller against the budget
+    elapsed = min(time.perf_counter() - began, time.process_time() - began_cpu)
     index = folder / "index.html"
     html = index.read_text()
     pngs = sorted(folder.glob("*.png"))
