@@ -257,11 +257,12 @@ def accuracy(problem: Problem, row: dict[str, Any], reference: dict[str, Any]) -
     if np.all(np.diff(p[order]) > 0) and problem.probe:
         from scipy.interpolate import CubicSpline
 
-        spline = CubicSpline(p[order], states[order], axis=0)
         probe = np.asarray(problem.probe)
-        out["interpolation_error"] = float(
-            np.max(np.abs(spline(probe) - problem.exact_state(probe)))
-        )
+        probe = probe[(probe >= p.min()) & (probe <= p.max())]  # never extrapolate
+        if probe.size:
+            spline = CubicSpline(p[order], states[order], axis=0)
+            error = np.abs(spline(probe) - problem.exact_state(probe))
+            out["interpolation_error"] = float(np.max(error))
     out["reached"] = row.get("p_last")
     return out
 

@@ -162,7 +162,7 @@ def markdown(results: dict[str, Any]) -> str:
         + ", ".join(f"{k} {v}" for k, v in env["versions"].items())
         + f". Warm times: {results['repeats']} interleaved repeats per tool.",
         "",
-        "| branch | tool | warm / branch (median, min) | ratio to xpplab (median) | cold "
+        "| branch | tool | warm / branch (median, min) | ratio to xpplab | cold "
         "| ended at | points vs exact | Hopf vs exact | Hopf vs stabkit | spline error | l1 |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -186,7 +186,9 @@ def markdown(results: dict[str, Any]) -> str:
                     f"; empty cache {ce['process_seconds']:.3g} s "
                     f"(compile {ce['compile_seconds']:.3g} s)"
                 )
-            rtxt = f"{ratio['median']:.2f}x" if tool == "stabkit" and ratio else ""
+            rtxt = ""
+            if tool == "stabkit" and ratio:
+                rtxt = f"{ratio['median']:.2f}x (min {ratio['min']:.2f}x)"
             lines.append(
                 f"| {prob['title']} | {tool} | {warm} | {rtxt} | {cold_txt} "
                 f"| {_fmt(acc.get('reached'), '.6g')}{_ended(row)} "
