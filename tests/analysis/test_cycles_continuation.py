@@ -299,3 +299,14 @@ def test_to_sets_the_direction_and_bounds_stop_the_branch() -> None:
         continue_cycles(model, "mu", cycle, to=(3.0, 2.0), backend=BACKEND)
     with pytest.raises(InputError, match="equals the start"):
         continue_cycles(model, "mu", cycle, to=1.0, backend=BACKEND)
+
+
+def test_find_cycle_past_a_subcritical_hopf_point_goes_round_the_fold(bautin: Model) -> None:
+    """b2 = 1: the cycles born at b1 = 0 exist for b1 < 0, fold at b1 = -1/4 and come back
+    as the large stable cycles r^2 = (b2 + sqrt(b2^2 + 4 b1)) / 2, which exist at b1 = 0.1."""
+    hopf = types.SimpleNamespace(kind="H", state=np.zeros(2), params={"b1": 0.0, "b2": 1.0})
+    c = find_cycle(bautin, {"b1": 0.1}, start=hopf, backend=BACKEND)
+    assert c.status == "ok", c.message
+    r2 = np.mean(np.sum(c.states**2, axis=1))
+    assert r2 == pytest.approx((1 + np.sqrt(1.4)) / 2, abs=1e-8)
+    assert c.stable

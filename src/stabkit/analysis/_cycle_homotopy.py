@@ -57,17 +57,22 @@ def guess_from_hopf(
     nodes = circle_nodes(data, eps, tau)
     wave = circle_nodes(data, 1.0, tau) - data.state[None, :]
 
+    period0 = 2.0 * math.pi / data.omega
+
     def stop(alpha: float, period: float, nodes_: np.ndarray) -> str | tuple[str, str] | None:
         if alpha >= 1.0:
             return "reached"
-        if alpha <= -1.0:
+        if alpha <= -20.0:  # a subcritical branch may fold back; this one went far away
             return ("not_reached", "the cycles born at the Hopf point lie on the other side")
+        if period > 50.0 * period0:
+            return ("not_reached", "the period grew 50-fold (a homoclinic orbit on the way)")
         return None
 
-    palc = PALC(ds=eps, ds_max=0.05, ds_min=1e-9, max_points=400)
+    palc = PALC(ds=eps, ds_max=0.25, ds_min=1e-9, max_points=400)
     out = trace_cycles(
-        compiled, p_h, (p_h, direction), mesh, nodes, 2.0 * math.pi / data.omega, 0.0, palc,
+        compiled, p_h, (p_h, direction), mesh, nodes, period0, 0.0, palc,
         method, tangent_nodes=wave, stop=stop, detect=False, parameter_name="the homotopy fraction",
+        multipliers=False,
     )  # fmt: skip
     if not out.points or out.points[-1].alpha < 1.0 or len(out.points) < 2:
         why = out.message if out.status != "ok" else "the branch turned back"
@@ -75,7 +80,7 @@ def guess_from_hopf(
             "not_reached",
             "following the cycles from the Hopf point did not reach params "
             f"(stopped at {out.points[-1].alpha if out.points else 0.0:.3g} of the way: {why}); "
-            "the Hopf bifurcation may be subcritical in this direction",
+            "the Hopf bifurcation may be subcritical in this direction; try continue_cycles",
         )
     a, b = out.points[-2], out.points[-1]
     a_nodes = interpolate_nodes(a.mesh, a.nodes, method.degree, b.mesh, method.degree)

@@ -52,7 +52,7 @@ class TracedPoint:
     nodes: np.ndarray
     period: float
     alpha: float
-    floquet: FloquetData
+    floquet: FloquetData | None
     residual: float
 
 
@@ -141,11 +141,10 @@ class _Segment:
     def tests(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
         return test_values(self.floquet(x), float(t[-1]))
 
-    def point(self, x: np.ndarray) -> TracedPoint:
+    def point(self, x: np.ndarray, floquet: bool = True) -> TracedPoint:
         res = float(np.max(np.abs(self.residual(x))))
-        return TracedPoint(
-            self.mesh, self.nodes(x), float(x[self.size_u]), float(x[-1]), self.floquet(x), res
-        )
+        data = self.floquet(x) if floquet else None
+        return TracedPoint(self.mesh, self.nodes(x), float(x[self.size_u]), float(x[-1]), data, res)
 
 
 def _remesh_tangent(
@@ -193,13 +192,15 @@ def trace_cycles(
     detect: bool = True,
     segment_length: int = 12,
     parameter_name: str = "alpha",
+    multipliers: bool = True,
 ) -> TraceOutcome:
     """Trace a branch of cycles from (nodes, period, alpha) on ``mesh``.
 
     ``tangent_nodes`` (node values) gives the initial direction in u with zero period and
     parameter components (branch switching from a Hopf or a period-doubling point);
     otherwise ``method.direction`` orients the tangent in alpha. ``stop(alpha, period,
-    nodes)`` ends the trace with a reason.
+    nodes)`` ends the trace with a reason. ``multipliers=False`` skips the Floquet
+    multipliers of the points (a homotopy that only needs its end).
     """
     degree = collocation.degree
     num_intervals = mesh.size - 1
@@ -245,7 +246,7 @@ def trace_cycles(
                             _locate(seg, pts[k - 1], pts[k], trace.tangents[k - 1], idx, name,
                                     len(points) - 1)
                         )  # fmt: skip
-            points.append(seg.point(pts[k]))
+            points.append(seg.point(pts[k], floquet=multipliers))
         rhs += seg.prob.num_rhs
         jac += seg.prob.num_jac
         if not pts and retry is not None:
@@ -290,7 +291,7 @@ def _locate(
     point = seg.point(x)
     message = "" if ok else "location did not converge; the point is the best found"
     if name == "NS":
-        is_ns, why = _classify_ns(point.floquet)
+        is_ns, why = _classify_ns(seg.floquet(x))
         if not is_ns:
             return []
         message = why + (f"; {message}" if message else "")

@@ -416,9 +416,7 @@ def continue_cycles(
     )  # fmt: skip
     n = model.num_variables
     mult = (
-        np.array([pt.floquet.multipliers for pt in out.points])
-        if out.points
-        else np.empty((0, n), complex)
+        np.array([c.floquet_multipliers for c in cycles]) if cycles else np.empty((0, n), complex)
     )
     return CycleBranch(
         status=out.status,

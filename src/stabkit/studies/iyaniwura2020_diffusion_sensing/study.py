@@ -310,17 +310,22 @@ def figures(ctx: Any, one: dict[str, Any], two: dict[str, Any]) -> None:
     ax.set_xlabel("alpha")
     ax.set_ylabel("mu")
     ax.set_title("Single Sel'kov cell: oscillatory left of the Hopf curve")
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(loc="lower left", fontsize="small")
     d = two["diagram"]
     ax = axes[1]
     ax.pcolormesh(
-        d.p1_values, d.p2_values, (d.num_stable == 0).T.astype(float), cmap="Oranges", alpha=0.5
+        d.p1_values,
+        d.p2_values,
+        (d.num_stable == 0).T.astype(float),
+        cmap="Oranges",
+        alpha=0.5,
+        shading="nearest",
     )
     for cv in two["curves"]:
         ax.plot(*cv.points.T, color="#C0392B")
     ax.set_xlabel("d1 (feedback permeability)")
     ax.set_ylabel("d2 (secretion permeability)")
-    ax.set_title("Well-mixed coupling: oscillatory region (shaded), Hopf curves")
+    ax.set_title("Coupled cells: oscillatory region, Hopf curves")
     ctx.figure(
         "phase_diagrams",
         fig,
