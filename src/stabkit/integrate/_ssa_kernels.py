@@ -168,17 +168,20 @@ def _ssa_direct_steps(
     # Returns (t, k, count, status, done): done when the grid is full or the run stopped.
     n_r = a.shape[0]
     n_t = t_grid.shape[0]
-    steps = 0
+    stop = min(count + limit, max_reactions)
+    next_grid = t_grid[k] if k < n_t else math.inf
     while True:
-        if steps >= limit:  # the caller continues from (t, x)
+        if count >= stop and count < max_reactions:  # the caller continues from (t, x)
             return t, k, count, _ST_OK, False
         a0 = 0.0
         for j in range(n_r):
             a0 += a[j]
         t_next = t + _ssa_exponential(s) / a0 if a0 > 0.0 else math.inf
-        k = _ssa_record(out_r, k, t_grid, t_next, x, False)
-        if k >= n_t:
-            return t, k, count, _ST_OK, True
+        if t_next > next_grid:  # output times passed before the next reaction
+            k = _ssa_record(out_r, k, t_grid, t_next, x, False)
+            if k >= n_t:
+                return t, k, count, _ST_OK, True
+            next_grid = t_grid[k]
         if count >= max_reactions:
             return t, k, count, _ST_MAX, True
         target = _ssa_uniform(s) * a0
@@ -194,7 +197,6 @@ def _ssa_direct_steps(
             return t_next, k, count, _ST_NEGATIVE, True
         fired_r[j] += 1
         count += 1
-        steps += 1
         t = t_next
         for q in range(dep_ptr[j], dep_ptr[j + 1]):
             d = dep_idx[q]
@@ -285,13 +287,16 @@ def ssa_next_member(
     t = t0
     k = 0
     count = 0
+    next_grid = t_grid[0]
     while True:
         j = heap[0]
         t_next = tau[j]
-        k = _ssa_record(out_r, k, t_grid, t_next, x, False)
-        if k >= n_t:
-            status = _ST_OK
-            break
+        if t_next > next_grid:  # output times passed before the next reaction
+            k = _ssa_record(out_r, k, t_grid, t_next, x, False)
+            if k >= n_t:
+                status = _ST_OK
+                break
+            next_grid = t_grid[k]
         if count >= max_reactions:
             status = _ST_MAX
             break
