@@ -415,9 +415,11 @@ def continue_cycles(
         for lp in out.located
     )  # fmt: skip
     n = model.num_variables
-    mult = (
-        np.array([c.floquet_multipliers for c in cycles]) if cycles else np.empty((0, n), complex)
-    )
+    nan = np.full(n, np.nan, dtype=complex)
+    mult = np.array(
+        [pt.floquet.multipliers if pt.floquet is not None else nan for pt in out.points],
+        dtype=complex,
+    ).reshape(-1, n)
     return CycleBranch(
         status=out.status,
         message=out.message,
