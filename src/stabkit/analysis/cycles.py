@@ -118,8 +118,9 @@ def find_cycle(
     Cycle
         ``status`` ``"ok"``, or ``"newton_failed"``, ``"no_return"`` (the trajectory is not
         periodic), ``"equilibrium"`` (the start, or Newton's limit, is an equilibrium),
-        ``"not_reached"`` (from a Hopf point: the cycles do not reach ``params``), with
-        the reason in ``message``.
+        ``"not_reached"`` (from a Hopf point: the cycles do not reach ``params``),
+        ``"bad_period"`` (Newton's limit has a period <= 0), with the reason in ``message``;
+        a failed search keeps its last iterate in ``states`` and ``period``.
 
     Raises
     ------
