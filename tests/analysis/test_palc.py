@@ -210,3 +210,60 @@ def test_wrong_jacobian_shape_and_method():
         trace_curve(res, lambda z: np.eye(2), np.array([1.0, 0.0]), PALC())
     with pytest.raises(InputError, match="PALC"):
         trace_curve(res, lambda z: 2 * z[None, :], np.array([1.0, 0.0]), "palc")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- the compiled loop
+def test_template_solver_handles_bad_scaling_and_singularity():
+    """The template's Gaussian elimination, run as plain Python."""
+    from stabkit.analysis import _palc_template as tpl
+
+    rng = np.random.default_rng(3)
+    for scale in (1.0, 1e15, 1e-12):
+        a = rng.normal(size=(4, 4))
+        a[0] *= scale  # one badly scaled row, as f_x = -1/x near x = 0
+        b = rng.normal(size=4)
+        x = np.empty(4)
+        assert tpl._palc_solve(a, b, x)
+        np.testing.assert_allclose(x, np.linalg.solve(a, b), rtol=1e-8)
+    singular = np.ones((3, 3))
+    assert not tpl._palc_solve(singular, np.ones(3), np.empty(3))
+
+
+def test_template_loop_matches_trace_curve(monkeypatch):
+    """palc_trace (plain Python) takes the same steps as trace_curve on x' = p - x^2."""
+    from stabkit.analysis import _palc_template as tpl
+
+    def rhs(t, z, p, out):
+        out[0] = z[1] - z[0] ** 2
+        out[1] = 0.0
+
+    def jac(t, z, p, out):
+        out[:, :] = 0.0
+        out[0, 0], out[0, 1] = -2.0 * z[0], 1.0
+
+    monkeypatch.setattr(tpl, "rhs", rhs)
+    monkeypatch.setattr(tpl, "jac", jac)
+    method = PALC(ds=0.05, ds_max=0.3)
+    z0, t0 = np.array([1.0, 1.0]), np.array([0.0, -1.0])
+    settings = [method.ds, method.ds_min, method.ds_max, method.newton_tol, 8.0, 3.0]
+    cfg = np.array([*settings, method.grow, method.shrink, math.cos(method.max_turn), 500.0])
+    out_z, out_t = np.empty((500, 2)), np.empty((500, 2))
+    out_s, out_dr = np.empty(500), np.empty((500, 1, 2))
+    counters = np.zeros(8, dtype=np.int64)
+    box = np.array([np.inf])
+    count = tpl.palc_trace(
+        z0, t0, np.zeros(1), 1, False, cfg, -1.0, 4.0, -box, box, out_z, out_t, out_s, out_dr,
+        counters,
+    )  # fmt: skip
+    # down to the fold at p = 0 (x = 0), then up the other half x < 0 to p = 4
+    assert counters[0] == tpl.PALC_REACHED_HI and out_z[count - 1, 0] < -1.9
+    reference = trace_curve(
+        lambda z: np.array([z[1] - z[0] ** 2]),
+        lambda z: np.array([[-2.0 * z[0], 1.0]]),
+        z0, method, tangent0=t0,
+        stop=lambda z: "end" if z[1] <= -1.0 or z[1] >= 4.0 else None,
+    )  # fmt: skip
+    assert count == len(reference.points)
+    np.testing.assert_allclose(out_z[:count], reference.points, atol=1e-12)
+    np.testing.assert_allclose(out_t[:count], reference.tangents, atol=1e-10)
+    np.testing.assert_allclose(out_dr[:count, 0, 0], -2.0 * out_z[:count, 0], atol=1e-12)

@@ -78,7 +78,7 @@ def _palc_solve(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> bool:
             if abs(m[i, k]) > big:
                 big = abs(m[i, k])
                 piv = i
-        if big <= 1e-300 or big <= 1e-15 * scale:
+        if not big > 0.0:  # exactly singular only, as LAPACK (badly scaled is fine)
             return False
         if piv != k:
             for j in range(size):
