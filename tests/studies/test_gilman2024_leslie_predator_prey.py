@@ -12,8 +12,9 @@ from stabkit.studies.gilman2024_leslie_predator_prey import study
 
 
 @pytest.fixture(scope="module")
-def result():
-    return run_study("gilman2024_leslie_predator_prey", quick=True)
+def result(tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    return run_study("gilman2024_leslie_predator_prey", quick=True, out=out)
 
 
 def test_quick_mode_passes(result):
@@ -53,3 +54,22 @@ def test_power_iteration_and_block_matrix():
     assert matrix.shape == (6, 6) and matrix[0, 3] == -0.05 and matrix[3, 0] == 0.05
     rho = max(abs(np.linalg.eigvals(matrix)))
     assert study.power_iteration(matrix, 2000) == pytest.approx(rho, abs=1e-12)
+
+
+def test_the_output_folder_has_the_page_figures_and_tables(result):
+    page = result.report.read_text()
+    assert "gilman2024_leslie_predator_prey" in page and "passed" in page
+    assert result.figures and all(p.read_bytes()[:4] == b"\x89PNG" for p in result.figures)
+    for table in result.tables:
+        assert (result.out / f"{table}.csv").is_file()
+    assert (result.out / "results.csv").is_file() and (result.out / "result.json").is_file()
+
+
+def test_the_study_command_runs_it(tmp_path, capsys):
+    from stabkit.cli import main
+
+    argv = ["study", "gilman2024-leslie-predator-prey", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "passed" in out and "growth_factor_power_iteration_error" in out
+    assert (tmp_path / "index.html").is_file() and (tmp_path / "totals.png").is_file()

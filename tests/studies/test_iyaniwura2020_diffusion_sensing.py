@@ -9,8 +9,9 @@ from stabkit.studies import run_study
 
 
 @pytest.fixture(scope="module")
-def result():
-    return run_study("iyaniwura2020_diffusion_sensing", quick=True)
+def result(tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    return run_study("iyaniwura2020_diffusion_sensing", quick=True, out=out)
 
 
 def test_quick_mode_passes(result):
@@ -29,3 +30,12 @@ def test_the_numbers_reproduced(result):
     onset = result.tables["hopf_onset_vs_cells"]
     assert list(onset.num_cells) == sorted(onset.num_cells)
     assert np.all(np.isfinite(onset.first_hopf_d2))
+
+
+def test_the_output_folder_has_the_page_figures_and_tables(result):
+    page = result.report.read_text()
+    assert "iyaniwura2020_diffusion_sensing" in page and "passed" in page
+    assert result.figures and all(p.read_bytes()[:4] == b"\x89PNG" for p in result.figures)
+    for table in result.tables:
+        assert (result.out / f"{table}.csv").is_file()
+    assert (result.out / "results.csv").is_file() and (result.out / "result.json").is_file()
