@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -200,6 +201,20 @@ def _method_args(method: SSAMethod, arrays: Any) -> tuple[Any, ...]:
     return base
 
 
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """A thread pool of ``threads`` workers, kept for later calls (starting one costs)."""
+    with _POOLS_LOCK:
+        pool = _POOLS.get(threads)
+        if pool is None:
+            pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="stabkit-ssa")
+            _POOLS[threads] = pool
+        return pool
+
+
 def _warm(compiled: CompiledNetwork, method: SSAMethod, x0: np.ndarray, p: np.ndarray) -> float:
     """Compile the method's kernel on a one-row problem; seconds spent (0 when done)."""
     name = method.kernel
@@ -348,9 +363,9 @@ def ssa(
         for lo, hi in ranges:
             kernel(lo, hi, *shared)
     else:
-        with ThreadPoolExecutor(max_workers=min(threads, len(ranges))) as pool:
-            for future in [pool.submit(kernel, lo, hi, *shared) for lo, hi in ranges]:
-                future.result()
+        pool = _pool(threads)
+        for future in [pool.submit(kernel, lo, hi, *shared) for lo, hi in ranges]:
+            future.result()
     wall = time.perf_counter() - start
     t_stop[codes == SSAStatus.OK] = grid[-1]
 
