@@ -321,8 +321,80 @@ def run(ctx: StudyContext) -> None:
         f"SSA mean {ssa_amp_comb:.3g}",
     )
 
+    _monostable(ctx, cfg, backend)
+
     if ctx.out is not None:
         _figures(ctx, res, sweep, series, grid, ssa_comb, ref)
+
+
+def _monostable(ctx: StudyContext, cfg: dict[str, Any], backend: str) -> None:
+    """Monostable systems: closures hold only above a threshold of the mean."""
+    sch = cfg["schlogl"]
+    schlogl = ReactionNetwork.from_strings(
+        "schlogl",
+        species={"X": 1},
+        reactions={
+            "up": "2 X -> 3 X @ k1",
+            "down": "3 X -> 2 X @ k2",
+            "inflow": "0 -> X @ k3",
+            "outflow": "X -> 0 @ k4",
+        },
+        parameters={k: float(sch[k]) for k in ("k1", "k2", "k3", "k4")},
+    )
+    rates = find_equilibria(schlogl.rate_equations(), bounds=[(0.0, 100.0)], method=Algebraic())
+    model = moment_equations(schlogl, 2, closure=Normal())
+    counts = []
+    for omega in sch["volumes"]:
+        found = find_equilibria(model, {"Omega": float(omega)}, method=Algebraic(), backend=backend)
+        stable = [
+            e
+            for e in found.equilibria
+            if e.is_stable and e.state_map["mean_X"] >= 0 and e.state_map["var_X"] >= 0
+        ]
+        counts.append(len(stable))
+    ctx.table(
+        "schlogl_normal_fixed_points",
+        pd.DataFrame({"omega": sch["volumes"], "stable_physical_fixed_points": counts}),
+    )
+    threshold = next((w for w, n in zip(sch["volumes"], counts, strict=True) if n == 1), math.nan)
+    ctx.record("schlogl_single_state_from_omega", float(threshold))
+    ctx.check(
+        "spurious_bistability_small_omega",
+        len(rates.equilibria) == 1 and counts[0] >= 2 and counts[-1] == 1,
+        f"rate equations: {len(rates.equilibria)} fixed point; order-2 normal closure: stable "
+        f"physical fixed points {dict(zip(sch['volumes'], counts, strict=True))} over Omega",
+    )
+
+    dim = cfg["dimerisation"]
+    dimer = ReactionNetwork.from_strings(
+        "dimerisation",
+        species={"X": 1},
+        reactions={"inflow": "0 -> X @ k1", "dimerise": "2 X -> 0 @ k2"},
+        parameters={"k1": float(dim["k1"]), "k2": float(dim["k2"])},
+    )
+    res = closure_validity(
+        dimer,
+        closures=tuple(CLOSURES[name]() for name in dim["closures"]),
+        volumes=dim["volumes"],
+        t_span=(0.0, float(dim["t_end"])),
+        num_runs=int(dim["num_runs"]),
+        seed=int(cfg["seed"]),
+        num_times=int(dim["num_times"]),
+        mean_rtol=float(cfg["mean_rtol"]),
+        variance_rtol=float(cfg["variance_rtol"]),
+        backend=backend,
+    )
+    ctx.table("dimerisation_validity", res.to_frame())
+    small = [res.verdict(c, float(res.volumes[0])) for c in res.closures]
+    large = [res.verdict(c, float(res.volumes[-1])) for c in res.closures]
+    ctx.check(
+        "monostable_threshold",
+        all(v.verdict != "valid" for v in small) and all(v.verdict == "valid" for v in large),
+        f"dimerisation, Omega={res.volumes[0]:g}: "
+        + ", ".join(f"{v.closure} {v.verdict}" for v in small)
+        + f"; Omega={res.volumes[-1]:g}: "
+        + ", ".join(f"{v.closure} {v.verdict}" for v in large),
+    )
 
 
 def _figures(
