@@ -14,8 +14,6 @@ fails to load becomes a section with status ``"error"``; the others still run.
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import pkgutil
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -25,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from stabkit.errors import InputError, suggest
+from stabkit.report.demos import discover_demo_sections, failed_section
 from stabkit.report.html import ReportFigure, ReportSection, write_html_report
 
 if TYPE_CHECKING:
@@ -395,46 +394,6 @@ DEMO_SECTIONS: list[DemoSection] = [
     DemoSection("blow-up", "Finite-time blow-up: per-member status", _blow_up),
 ]
 
-_DEMOS_PACKAGE = "stabkit.report.demos"
-
-
-def _failed_section(key: str, title: str, why: str, exc: BaseException) -> DemoSection:
-    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-
-    def fail(ctx: DemoContext) -> ReportSection:
-        raise RuntimeError(f"{why}: {detail}") from exc
-
-    return DemoSection(key, title, fail)
-
-
-def discover_demo_sections(package: str = _DEMOS_PACKAGE) -> list[tuple[int, DemoSection]]:
-    """``(ORDER, SECTION)`` of every module of ``package`` not starting with ``_``.
-
-    A module that fails to import or lacks ``ORDER`` (an int) or ``SECTION`` (a
-    :class:`DemoSection`) gives a section that raises its error when run, ordered last,
-    so the report shows it and every other section still runs.
-    """
-    pkg = importlib.import_module(package)
-    found: list[tuple[int, DemoSection]] = []
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if info.name.startswith("_"):
-            continue
-        name = f"{package}.{info.name}"
-        try:
-            module = importlib.import_module(name)
-            order = getattr(module, "ORDER", None)
-            section = getattr(module, "SECTION", None)
-            if isinstance(order, bool) or not isinstance(order, int):
-                raise TypeError(f"{name}.ORDER must be an int, got {order!r}")
-            if not isinstance(section, DemoSection):
-                raise TypeError(f"{name}.SECTION must be a DemoSection, got {section!r}")
-        except Exception as exc:
-            why = f"demo module {name} failed to load"
-            found.append((10**9, _failed_section(info.name, f"{name} (failed)", why, exc)))
-            continue
-        found.append((order, section))
-    return found
-
 
 def demo_sections() -> list[DemoSection]:
     """The whole demo in order: :data:`DEMO_SECTIONS` and the modules of ``report.demos``.
@@ -452,7 +411,7 @@ def demo_sections() -> list[DemoSection]:
         if section.key in seen:
             clash = InputError(f"key {section.key!r} is already used by an earlier section")
             why = f"demo section {section.title!r} cannot run"
-            section = _failed_section(f"{section.key}-2", section.title, why, clash)
+            section = failed_section(f"{section.key}-2", section.title, why, clash)
         seen.add(section.key)
         out.append(section)
     return out
