@@ -16,15 +16,33 @@ from stabkit.commands import ssa as ssa_command
 from stabkit.integrate.ssa import ssa
 from stabkit.model._reaction_files import library_network, network_names
 
+# the birth-death network with no births: pure decay (the same compiled kernels as the
+# birth-death network elsewhere in the tests)
 NETWORK = """[model]
 name = "decay"
 kind = "reactions"
 [species]
 X = 50
 [parameters]
-k = 1.0
+k1 = 0.0
+k2 = 1.0
 [reactions]
-decay = "X -> 0 @ k"
+birth = "0 -> X @ k1"
+death = "X -> 0 @ k2"
+"""
+# explicit propensities that misbehave (as TROUBLE in test_ssa_errors.py)
+TROUBLE = """[model]
+name = "trouble"
+kind = "reactions"
+[species]
+X = 3
+[parameters]
+kb = 0.0
+cap = 5.0
+kd = 1.0
+[reactions]
+grow = "0 -> 2 X @ propensity: kb*(cap - X)"
+leak = "X -> 0 @ propensity: kd"
 """
 
 
@@ -77,7 +95,7 @@ def test_cli_errors(argv: list[str], fragment: str, capsys: pytest.CaptureFixtur
 
 def test_cli_reports_runs_that_stop(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "bad.toml"
-    path.write_text(NETWORK.replace('"X -> 0 @ k"', '"X -> 0 @ propensity: k"'))
+    path.write_text(TROUBLE)
     assert main(["ssa", str(path), "--runs", "3", "--t-end", "100"]) == 1
     assert "negative_count" in capsys.readouterr().out
 
