@@ -24,7 +24,9 @@ Sanguinetti & Grima, J. Chem. Phys. 141, 084103 (2014); Singh & Hespanha, IEEE T
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
+from collections.abc import Callable
 from typing import ClassVar
 
 import sympy
@@ -200,8 +202,6 @@ class DerivativeMatching(Closure):
         return self._raw(space, alpha)
 
     def _raw(self, space: MomentSpace, alpha: MultiIndex) -> sympy.Expr:
-        import itertools
-
         value: sympy.Expr = sympy.Integer(1)
         for p in itertools.product(*(range(a + 1) for a in alpha)):
             if p == alpha or sum(p) == 0:
@@ -227,27 +227,27 @@ class Zero(Closure):
         return _raw_via_central(space, alpha)
 
 
-def _central_via_raw(space: MomentSpace, alpha: MultiIndex, raw_fn: object) -> sympy.Expr:
+def _central_via_raw(
+    space: MomentSpace,
+    alpha: MultiIndex,
+    raw_fn: Callable[[MomentSpace, MultiIndex], sympy.Expr],
+) -> sympy.Expr:
     """Central moment alpha = sum_gamma C(alpha, gamma) (-mu)^(alpha-gamma) E[x^gamma].
 
     E[x^alpha] itself comes from ``raw_fn`` (the closure); lower ones from the space.
     """
-    import itertools
-
     total: sympy.Expr = sympy.Integer(0)
     for gamma in itertools.product(*(range(a + 1) for a in alpha)):
         shift: sympy.Expr = sympy.Integer(1)
         for m, a, g in zip(space.means, alpha, gamma, strict=True):
             shift *= (-m) ** (a - g)
         coeff = math.prod(math.comb(a, g) for a, g in zip(alpha, gamma, strict=True))
-        raw = raw_fn(space, gamma) if gamma == alpha else space.raw_moment(gamma)  # type: ignore[operator]
+        raw = raw_fn(space, gamma) if gamma == alpha else space.raw_moment(gamma)
         total += coeff * shift * raw
     return total
 
 
 def _raw_via_central(space: MomentSpace, alpha: MultiIndex) -> sympy.Expr:
-    import itertools
-
     total: sympy.Expr = sympy.Integer(0)
     for gamma in itertools.product(*(range(a + 1) for a in alpha)):
         if gamma == alpha:
