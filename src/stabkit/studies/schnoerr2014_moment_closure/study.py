@@ -431,7 +431,8 @@ def _figures(
     axes[1].semilogx(sweep["omega"], sweep["leading_real_part"], "o-")
     axes[1].axhline(0.0, color="0.5", lw=0.8)
     axes[1].set_xlabel("Omega")
-    axes[1].set_ylabel("leading Re(eigenvalue), physical fixed point")
+    axes[1].set_ylabel("leading Re(eigenvalue)")
+    axes[1].set_title("physical fixed point of the closure")
     ctx.figure(
         "normal_sweep",
         fig,
