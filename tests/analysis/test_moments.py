@@ -422,3 +422,38 @@ def test_higher_order_cumulant_closures_univariate() -> None:
     subs = {space.means[0]: mu, space.symbols[(2,)]: c2}
     assert float(space.central_moment((3,)).subs(subs)) == pytest.approx(mu)
     assert float(space.central_moment((4,)).subs(subs)) == pytest.approx(mu + 3 * c2**2)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    points=st.lists(
+        st.tuples(st.integers(0, 9), st.integers(0, 9), st.floats(0.05, 1.0)),
+        min_size=1,
+        max_size=5,
+    ),
+    order=st.integers(2, 4),
+    central=st.booleans(),
+)
+def test_raw_and_central_conversions_match_a_discrete_law(points, order, central) -> None:
+    """Moments of order <= m of any discrete law, given in one form, give the other."""
+    x = np.array([(a, b) for a, b, _ in points], dtype=float)
+    w = np.array([p for _, _, p in points])
+    w = w / w.sum()
+    mean = w @ x
+
+    def raw(alpha):
+        return float(w @ np.prod(x ** np.array(alpha), axis=1))
+
+    def cen(alpha):
+        return float(w @ np.prod((x - mean) ** np.array(alpha), axis=1))
+
+    space = _space(None, order, n=2, central=central)
+    subs = {
+        sym: (mean[alpha.index(1)] if sum(alpha) == 1 else (cen if central else raw)(alpha))
+        for alpha, sym in space.symbols.items()
+    }
+    for alpha in space.indices:
+        other = space.raw_moment(alpha) if central else space.central_moment(alpha)
+        expected = raw(alpha) if central else cen(alpha)
+        value = other.subs(subs) if isinstance(other, sympy.Basic) else other
+        assert float(value) == pytest.approx(expected, rel=1e-9, abs=1e-9)
