@@ -45,9 +45,9 @@ def test_cli_library_model_and_map(capsys) -> None:
 
 
 def test_cli_reports_divergence_with_status_1(tmp_path: Path, capsys) -> None:
-    path = tmp_path / "grow.toml"
-    path.write_text(MODEL_FILE.replace('"-a*x"', '"a*x"'))
-    code = main(["lyapunov", str(path), "--param", "a=5"])
+    path = tmp_path / "decay.toml"
+    path.write_text(MODEL_FILE)
+    code = main(["lyapunov", str(path), "--param", "a=-5"])  # x' = 5 x
     out = capsys.readouterr().out
     assert code == 1 and "diverged" in out
 

@@ -122,3 +122,12 @@ def test_given_fit_range_is_used(lorenz_x):
     )  # fmt: skip
     lo, hi = r.diagnostics["fit_window"]
     assert 0.5 <= lo < hi <= 2.5 and r.diagnostics["fit_rule"] == "given"
+
+
+def test_rosenstein_logistic_map_is_ln2():
+    x = np.empty(3000)
+    x[0] = 0.3
+    for i in range(2999):
+        x[i + 1] = 4.0 * x[i] * (1.0 - x[i])
+    r = lyapunov_from_series(x, dt=1.0, embedding_dimension=1, delay=1)
+    assert abs(r.exponents[0] - math.log(2)) < 0.03
