@@ -48,7 +48,9 @@ __all__ = [
     "gd_threshold",
     "ggn_operator",
     "hessian_operator",
+    "huggingface_callback",
     "layer_blocks",
+    "lightning_callback",
     "log_stablemax",
     "lr_sensitivity",
     "momentum_threshold",
@@ -66,6 +68,8 @@ __all__ = [
 ]
 
 _WHERE = {
+    "lightning_callback": "callbacks",
+    "huggingface_callback": "callbacks",
     "LRSensitivityResult": "sensitivity",
     "classify_run": "sensitivity",
     "lr_sensitivity": "sensitivity",
