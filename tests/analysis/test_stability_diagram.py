@@ -137,3 +137,24 @@ def test_bad_input() -> None:
         stability_diagram(m, "a", "b", ranges={"a": (1, 0), "b": (0, 1)})
     with pytest.raises(InputError, match="resolution"):
         stability_diagram(m, "a", "b", ranges={"a": (0, 1), "b": (0, 1)}, resolution=(1, 5))
+
+
+def test_python_function_model() -> None:
+    """Finite-difference derivatives, multi-start coarse search, the same regions."""
+    from stabkit.analysis.equilibria import MultiStartNewton
+
+    def rhs(t, y, p, out):
+        out[0] = p[0] + p[1] * y[0] - y[0] ** 3
+
+    m = Model.from_function(rhs, variables=["x"], parameters={"b1": 0.0, "b2": 0.0})
+    d = stability_diagram(
+        m, "b1", "b2", ranges={"b1": (-1.0, 1.0), "b2": (-1.0, 2.0)}, resolution=(11, 11),
+        bounds={"x": (-3.0, 3.0)}, method=MultiStartNewton(num_starts=12), coarse=(2, 2),
+    )  # fmt: skip
+    b1, b2 = np.meshgrid(d.p1_values, d.p2_values, indexing="ij")
+    disc = 4 * b2**3 - 27 * b1**2
+    clear = np.abs(disc) > 0.2
+    np.testing.assert_array_equal(d.num_stable[clear], np.where(disc > 0, 2, 1)[clear])
+    assert "multi-start" in d.search
+    (cp,) = d.special_points
+    assert cp.parameter_values == pytest.approx((0.0, 0.0), abs=1e-8)

@@ -146,7 +146,8 @@ def stability_diagram(
     resolution: tuple[int, int] = (60, 60),
     params: Mapping[str, float] | None = None,
     bounds: Mapping[str, Sequence[float]] | Sequence[Sequence[float]] | None = None,
-    coarse: tuple[int, int] = (6, 6),
+    coarse: tuple[int, int] | None = None,
+    method: Any = None,
     curves: bool = True,
 ) -> StabilityDiagram:
     """Equilibria and their stability over a grid of two parameters, with fold and Hopf curves.
@@ -170,7 +171,12 @@ def stability_diagram(
         dropped.
     coarse
         How many cells per axis get a full :func:`stabkit.find_equilibria` search
-        (evenly spaced, corners included); Newton continuation fills the rest.
+        (evenly spaced, corners included); Newton continuation fills the rest. Default
+        ``(6, 6)``, or ``(3, 3)`` for models written as Python functions, whose search is
+        a (slow) deflated multi-start.
+    method
+        The :func:`stabkit.find_equilibria` method of the coarse search (default ``Auto()``;
+        e.g. ``MultiStartNewton(num_starts=32)`` for a quicker, less thorough search).
     curves
         Trace the fold and Hopf curves crossing the box (flows only).
 
@@ -270,12 +276,22 @@ def stability_diagram(
             return None
         return x
 
+    if coarse is None:
+        coarse = (6, 6) if model.is_symbolic else (3, 3)
+    if (
+        not isinstance(coarse, (tuple, list))
+        or len(coarse) != 2
+        or not all(isinstance(c, (int, np.integer)) and c >= 1 for c in coarse)
+    ):
+        raise InputError(f"stability_diagram(coarse={coarse!r}): expected (kx, ky) >= 1")
     kx, ky = min(coarse[0], nx), min(coarse[1], ny)
     seeds: dict[tuple[int, int], list[np.ndarray]] = {}
     guarantees = set()
     for i in np.unique(np.linspace(0, nx - 1, kx).round().astype(int)):
         for j in np.unique(np.linspace(0, ny - 1, ky).round().astype(int)):
-            res = find_equilibria(model, params_at((i, j)), bounds=bounds, throw=False)
+            res = find_equilibria(
+                model, params_at((i, j)), bounds=bounds, method=method, throw=False
+            )
             guarantees.add(res.guarantee)
             seeds[(int(i), int(j))] = [e.state for e in res.equilibria]
     grid = GridEquilibria((nx, ny))
@@ -303,6 +319,9 @@ def stability_diagram(
     message = ""
     if curves and not is_map:
         traced = _trace_curves(model, grid, complex_dims, params_at, (p1, p2), box, xs, ys)
+        troubled = [f"{c.kind} curve: {c.message}" for c in traced if c.status != "ok"]
+        if troubled:
+            message = "some curves ended early: " + "; ".join(troubled)
     elif curves:
         message = "fold and Hopf curves are traced for flows only; none drawn for this map"
     specials = tuple(
