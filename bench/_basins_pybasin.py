@@ -2,7 +2,7 @@
 
 pybasin needs Python >= 3.12 (stabkit's environment may be 3.11), so bench/basins.py runs
 this file with another interpreter (``--pybasin-python``) and reads one JSON line from its
-standard output: ``{"n": ..., "seconds": ..., "fractions": {...}, "version": ...}``.
+standard output: ``{"n", "seconds", "cpu_seconds", "fractions", "version", ...}``.
 
 The system and settings follow pybasin's Duffing case study: x'' + delta x' + k3 x^3 =
 A cos(t) with delta = 0.08, k3 = 1, A = 0.2; states uniform in [-1, 1] x [-0.5, 1];
@@ -42,14 +42,16 @@ def main(n: int, t_end: float, seed: int) -> None:
         cache_dir=None,
     )  # fmt: skip
     estimator = BasinStabilityEstimator(ode_system=system, sampler=sampler, n=n, solver=solver)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     result = estimator.run()
     seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
     import pybasin
 
     out = {
         "n": int(result["n_samples"]),
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "fractions": {str(k): float(v) for k, v in result["basin_stability"].items()},
         "version": getattr(pybasin, "__version__", "unknown"),
         "python": sys.version.split()[0],
