@@ -29,6 +29,22 @@ _LAZY: dict[str, str] = {
     "DEMO_SECTIONS": "stabkit.report.demo",
     "DemoSection": "stabkit.report.demo",
     "run_demo": "stabkit.report.demo",
+    "plot_branch": "stabkit.report.continuation_figures",
+    "plot_branches": "stabkit.report.continuation_figures",
+    "plot_bifurcation_curve": "stabkit.report.codim2_figures",
+    "plot_stability_diagram": "stabkit.report.codim2_figures",
+    "plot_cycle": "stabkit.report.cycles_figures",
+    "plot_cycle_branch": "stabkit.report.cycles_figures",
+    "plot_multipliers": "stabkit.report.cycles_figures",
+    "plot_lyapunov": "stabkit.report.lyapunov_figures",
+    "plot_lyapunov_convergence": "stabkit.report.lyapunov_figures",
+    "plot_lyapunov_divergence": "stabkit.report.lyapunov_figures",
+    "plot_basins": "stabkit.report.basins_figures",
+    "plot_closure_trajectories": "stabkit.report.moments_figures",
+    "plot_closure_validity": "stabkit.report.moments_figures",
+    "plot_ssa": "stabkit.report.ssa_figures",
+    "plot_stationary_distribution": "stabkit.report.ssa_figures",
+    "demo_sections": "stabkit.report.demo",
 }
 
 __all__ = sorted(_LAZY)

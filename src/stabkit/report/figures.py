@@ -505,6 +505,11 @@ def plot_result(result: Any, ax: Axes | None = None, **kw: Any) -> Axes:
         plotter = _PLOTTERS.get(cls)
         if plotter is not None:
             return plotter(result, ax=ax, **kw)
+    from stabkit.results import Result
+
+    own = getattr(type(result), "plot", None)
+    if own is not None and own is not Result.plot:  # the result draws itself
+        return own(result, ax=ax, **kw)
     raise InputError(
         f"no figure for {type(result).__name__} yet; "
         f"figures exist for {', '.join(sorted(t.__name__ for t in _PLOTTERS))}"
