@@ -249,10 +249,10 @@ def test_bad_input(cusp: Model) -> None:
         continue_bifurcation_curve(cusp, start, ("b1", "b2"), to={"b1": (1, 0)})
     with pytest.raises(InputError, match="PALC"):
         continue_bifurcation_curve(cusp, start, ("b1", "b2"), method="palc")
-    with pytest.raises(InputError, match="flows"):
+    with pytest.raises(InputError, match="'PD'"):
         continue_bifurcation_curve(
             Model.from_equations({"x": "r*x*(1-x)"}, parameters={"r": 3.0, "s": 0}, kind="map"),
-            ("LP", [0.5], {}),
+            ("H", [0.5], {}),
             ("r", "s"),
         )
 
@@ -282,3 +282,91 @@ def test_bialternate_gradient_matches_directional_derivative() -> None:
     w, v = rng.normal(size=m), rng.normal(size=m)
     grad = bialternate_gradient(w, v, n)
     assert float(np.sum(grad * e)) == pytest.approx(float(w @ bialternate(e) @ v), rel=1e-12)
+
+
+# ---------------------------------------------------------------------------- maps
+def test_henon_flip_and_fold_curves() -> None:
+    """Hénon map: fixed points a x^2 + (1 - b) x - 1 = 0, multipliers mu^2 + 2ax mu - b = 0.
+    Flip curve a = 3 (1 - b)^2 / 4 (mu = -1, the other multiplier b): 1:2 resonance at
+    (3, -1). Fold curve a = -(1 - b)^2 / 4 (mu = 1, the other -b): 1:1 resonance at (-1, -1)."""
+    from stabkit.analysis._palc import PALC
+
+    m = library.henon_map()
+    b = 0.3
+    a_pd = 3 * (1 - b) ** 2 / 4
+    x = 2 / (3 * (1 - b))
+    flip = continue_bifurcation_curve(
+        m, ("PD", [x, b * x], {"a": a_pd, "b": b}), ("a", "b"), to={"b": (-1.5, 0.8)},
+        method=PALC(ds_max=0.2),
+    )  # fmt: skip
+    assert flip.status == "ok", flip.message
+    a, bb = flip.points.T
+    np.testing.assert_allclose(a, 3 * (1 - bb) ** 2 / 4, atol=1e-9)
+    assert [s.kind for s in flip.special_points] == ["R2"]
+    assert flip.special_points[0].parameter_values == pytest.approx((3.0, -1.0), abs=1e-8)
+    a_lp = -((1 - b) ** 2) / 4
+    fold = continue_bifurcation_curve(
+        m, ("LP", [-(1 - b) / (2 * a_lp), -b * (1 - b) / (2 * a_lp)], {"a": a_lp, "b": b}),
+        ("a", "b"), to={"b": (-1.5, 0.8)}, method=PALC(ds_max=0.2),
+    )  # fmt: skip
+    a, bb = fold.points.T
+    np.testing.assert_allclose(a, -((1 - bb) ** 2) / 4, atol=1e-9)
+    (r1,) = fold.special("R1")
+    assert r1.parameter_values == pytest.approx((-1.0, -1.0), abs=1e-8)
+
+
+def test_henon_neimark_sacker_curve_resonances() -> None:
+    """At b = -1 (det = 1) the multipliers of the fixed point are exp(+-i theta) with
+    cos theta = 1 - sqrt(1 + a): R1 at a = -1, R4 at a = 0, R3 at a = 5/4, R2 at a = 3."""
+    from stabkit.analysis._palc import PALC
+
+    m = library.henon_map()
+    a = 0.5
+    x = (-1 + np.sqrt(1 + a)) / a
+    curve = continue_bifurcation_curve(
+        m, ("NS", [x, -x], {"a": a, "b": -1.0}), ("a", "b"), to={"a": (-2.0, 4.0)},
+        method=PALC(max_points=300, ds_max=0.2),
+    )  # fmt: skip
+    np.testing.assert_allclose(curve.points[:, 1], -1.0, atol=1e-10)
+    found = {s.kind: s.parameter_values[0] for s in curve.special_points}
+    expected = {"R1": -1.0, "R4": 0.0, "R3": 1.25, "R2": 3.0}
+    assert set(found) == set(expected)
+    for kind, value in expected.items():
+        assert found[kind] == pytest.approx(value, abs=1e-8), kind
+    r3 = curve.special("R3")[0]
+    assert r3.coefficients["theta"] == pytest.approx(2 * np.pi / 3, abs=1e-8)
+    # past R1 the curve turns onto the other fixed point, whose multipliers are real
+    # (a neutral saddle: cos theta = 1 + sqrt(1 + a) > 1, frequency NaN)
+    inside = np.isfinite(curve.frequency)
+    assert inside.sum() > 10 and np.all(curve.points[inside, 0] < 3.0 + 1e-9)
+    np.testing.assert_allclose(
+        np.cos(curve.frequency[inside]), 1 - np.sqrt(1 + curve.points[inside, 0]), atol=1e-9
+    )
+
+
+def test_chenciner_and_generalised_flip() -> None:
+    """z -> e^{i} ((1 + al) z + be z|z|^2 - z|z|^4): NS curve al = 0 with d = 2 be, so CH at
+    be = 0; x -> -(1 + al) x + be x^3 + x^5: flip curve al = 0 with c = be, GPD at be = 0."""
+    rot = (
+        "cos(1)*((1+al)*{u} + be*{u}*(x^2+y^2) - {u}*(x^2+y^2)^2)"
+        " {sign} sin(1)*((1+al)*{v} + be*{v}*(x^2+y^2) - {v}*(x^2+y^2)^2)"
+    )
+    ns = Model.from_equations(
+        {"x": rot.format(u="x", v="y", sign="-"), "y": rot.format(u="y", v="x", sign="+")},
+        parameters={"al": 0.0, "be": 0.0},
+        kind="map",
+    )
+    curve = continue_bifurcation_curve(
+        ns, ("NS", [0.0, 0.0], {"al": 0.0, "be": -0.5}), ("al", "be"), to={"be": (-1, 1)}
+    )
+    (ch,) = curve.special("CH")
+    assert ch.parameter_values == pytest.approx((0.0, 0.0), abs=1e-8)
+    np.testing.assert_allclose(curve.frequency, 1.0, atol=1e-12)
+    pd = Model.from_equations(
+        {"x": "-(1 + al)*x + be*x^3 + x^5"}, parameters={"al": 0.0, "be": 0.0}, kind="map"
+    )
+    curve = continue_bifurcation_curve(
+        pd, ("PD", [0.0], {"al": 0.0, "be": 0.5}), ("al", "be"), to={"be": (-1, 1)}
+    )
+    (gpd,) = curve.special("GPD")
+    assert gpd.parameter_values == pytest.approx((0.0, 0.0), abs=1e-8)

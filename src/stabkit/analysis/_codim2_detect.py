@@ -12,7 +12,7 @@ import dataclasses
 
 import numpy as np
 
-from stabkit.analysis._curve_systems import CurveSystem, critical_split
+from stabkit.analysis._curve_systems import CurveSystem, cos_theta, critical_split
 from stabkit.analysis._palc import locate_zero
 from stabkit.errors import InputError
 from stabkit.model.model import Model
@@ -41,6 +41,8 @@ def detect(
             ga, gb = tests[i, k], tests[i + 1, k]
             if not (np.isfinite(ga) and np.isfinite(gb)) or ga * gb > 0 or ga == gb:
                 continue
+            if max(abs(ga), abs(gb)) < 1e-9:
+                continue  # zero to rounding on both sides (e.g. d = 0 for a conservative map)
             if name == "HH":
                 # a double Hopf point is where two Hopf curves cross: the bordered system is
                 # singular there, so solve f = 0, Re lambda_1 = Re lambda_2 = 0 directly
@@ -99,10 +101,20 @@ def _refine_double_hopf(system: CurveSystem, z: np.ndarray) -> tuple[np.ndarray,
 
 
 def _genuine(system: CurveSystem, name: str, z: np.ndarray) -> bool:
-    """Reject neutral saddles (a real pair +-lambda) posing as ZH / HH points."""
+    """Reject neutral saddles (a real pair +-lambda, or mu and 1/mu) posing as codim-2 points."""
     values = system.eigenvalues(z)
-    crit, rest = critical_split(values, system.kind)
+    crit, rest = critical_split(values, system.kind, system.is_map)
     scale = max(1.0, float(np.max(np.abs(values))))
+    if system.is_map:
+        real_pair = system.kind == "NS" and abs(cos_theta(crit)) >= 1.0
+        if real_pair and name in ("CH", "R3", "R4", "LPNS", "PDNS"):
+            return False  # the "pair" is real: a neutral saddle
+        if name == "GPD" and rest.size and float(np.min(np.abs(rest + 1.0))) < 1e-6 * scale:
+            return False  # at a 1:2 resonance the flip coefficient is not defined
+        if name in ("LPNS", "PDNS") and system.kind != "NS":
+            pair, _ = critical_split(rest, "NS", True)
+            return bool(abs(cos_theta(pair)) < 1.0 and abs(pair[0].imag) > 1e-10 * scale)
+        return True
     if system.kind == "H" and name in ("GH", "ZH", "HH") and float(np.real(crit[0] * crit[1])) <= 0:
         return False  # on the neutral-saddle part of the curve
     if (system.kind, name) in (("LP", "ZH"), ("H", "HH")):
@@ -118,9 +130,13 @@ def coefficients(
 
     x, p = system.split(z)
     values = system.eigenvalues(z)
-    crit, rest = critical_split(values, curve)
+    crit, rest = critical_split(values, curve, system.is_map)
     out: dict[str, float] = {}
     message = ""
+    if system.is_map and kind != "CP":
+        if curve == "NS":
+            out["theta"] = float(np.arccos(np.clip(cos_theta(crit), -1.0, 1.0)))
+        return out, "normal-form coefficients of codim-2 points of maps are not computed", values
     try:
         if kind == "CP":
             out["c"] = nf.cusp_coefficient(model, x, p)

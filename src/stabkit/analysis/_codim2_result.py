@@ -22,6 +22,15 @@ CODIM2_KINDS = {
     "GH": "generalised Hopf (Bautin): l1 = 0 on a Hopf curve",
     "ZH": "zero-Hopf (fold-Hopf): a zero eigenvalue and a pair +- i omega",
     "HH": "double Hopf: two pairs of purely imaginary eigenvalues",
+    "R1": "1:1 resonance (maps): a double multiplier 1",
+    "R2": "1:2 resonance (maps): a double multiplier -1",
+    "R3": "1:3 resonance (maps): multipliers exp(+-2 pi i / 3)",
+    "R4": "1:4 resonance (maps): multipliers +-i",
+    "LPPD": "fold-flip (maps): multipliers 1 and -1",
+    "LPNS": "fold-Neimark-Sacker (maps): a multiplier 1 and a pair on the unit circle",
+    "PDNS": "flip-Neimark-Sacker (maps): a multiplier -1 and a pair on the unit circle",
+    "GPD": "generalised flip (maps): the flip coefficient vanishes",
+    "CH": "Chenciner (maps): the Neimark-Sacker coefficient vanishes",
 }
 
 
@@ -32,9 +41,12 @@ class Codim2Point:
     Attributes
     ----------
     kind
-        ``"CP"``, ``"BT"``, ``"GH"``, ``"ZH"`` or ``"HH"`` (see ``CODIM2_KINDS``).
+        Flows: ``"CP"``, ``"BT"``, ``"GH"``, ``"ZH"``, ``"HH"``; maps: ``"CP"``, ``"R1"``
+        to ``"R4"``, ``"LPPD"``, ``"LPNS"``, ``"PDNS"``, ``"GPD"``, ``"CH"`` (see
+        ``CODIM2_KINDS``).
     curve
-        The curve it was found on: ``"LP"`` (fold) or ``"H"`` (Hopf).
+        The curve it was found on: ``"LP"`` (fold), ``"H"`` (Hopf), ``"PD"`` (flip) or
+        ``"NS"`` (Neimark-Sacker).
     parameters
         The two free parameters' names.
     parameter_values
@@ -85,7 +97,7 @@ class Codim2Point:
 
 @dataclasses.dataclass(frozen=True)
 class BifurcationCurve(Result):
-    """A fold (``kind="LP"``) or Hopf (``kind="H"``) curve in a parameter plane.
+    """A fold, Hopf, flip or Neimark-Sacker curve (``kind`` LP, H, PD, NS) in a parameter plane.
 
     Attributes
     ----------
@@ -104,7 +116,8 @@ class BifurcationCurve(Result):
         Eigenvalues at each point, shape ``(m, n)``.
     frequency
         Hopf curves: ``omega = sqrt(kappa)`` of the critical pair (NaN where the pair is
-        real, beyond a Bogdanov-Takens point: a curve of neutral saddles); fold curves: NaN.
+        real, beyond a Bogdanov-Takens point: a curve of neutral saddles); Neimark-Sacker
+        curves: the angle ``theta`` of the multipliers; otherwise NaN.
     first_lyapunov
         Hopf curves: ``l1`` at each point (Kuznetsov's normalisation, see
         :func:`~stabkit.analysis.normal_forms.first_lyapunov_coefficient`; negative:

@@ -13,6 +13,10 @@ and ``dg/dz = -w^T (dM/dz) v`` exactly, from the symbolic second derivatives
 Sections 4.4 and 4.6; Kuznetsov, *Elements of Applied Bifurcation Theory*, 3rd ed.,
 Section 10.2). The borders are refreshed to the last ``v, w`` every few points.
 
+For maps the same construction follows fold (``M = A - I``), flip (``M = A + I``) and
+Neimark-Sacker curves (``M = A (.) A - I`` with ``A (.) A`` the second compound matrix,
+eigenvalues ``mu_i mu_j``, singular where a pair of multipliers has product one).
+
 Codim-2 test functions (each changes sign at its point):
 
 fold curve   CP  ``w^T B(v, v)`` (the quadratic coefficient vanishes)
@@ -22,6 +26,11 @@ Hopf curve   GH  ``l1`` (first Lyapunov coefficient, where ``kappa > 0``)
              BT  ``kappa = lambda_1 lambda_2`` of the critical pair (``omega^2``)
              ZH  ``prod lambda_k`` over the other eigenvalues (a zero eigenvalue)
              HH  ``prod (lambda_i + lambda_j)`` over the other eigenvalues (a second pair)
+map LP       CP, R1 (``w^T v``), LPPD ``prod (mu + 1)``, LPNS ``prod (mu_i mu_j - 1)``
+map PD       GPD (flip coefficient), R2 (``w^T v``), LPPD ``prod (mu - 1)``, PDNS
+map NS       CH (Neimark-Sacker coefficient), R1..R4 (``cos theta - 1``, ``cos theta + 1``,
+             ``cos theta + 1/2``, ``cos theta``), LPNS ``prod (mu - 1)``, PDNS ``prod (mu + 1)``
+(products over the multipliers other than the critical ones).
 """
 
 from __future__ import annotations
@@ -31,11 +40,26 @@ import functools
 import numpy as np
 
 from stabkit.analysis._multilinear import Derivatives
+from stabkit.errors import InputError
 
-__all__ = ["CurveSystem", "bialternate", "bialternate_gradient", "critical_split"]
+__all__ = [
+    "TESTS",
+    "CurveSystem",
+    "bialternate",
+    "bialternate_gradient",
+    "compound",
+    "compound_gradient",
+    "cos_theta",
+    "critical_split",
+]
 
-FOLD_TESTS = ("CP", "BT", "ZH")
-HOPF_TESTS = ("GH", "BT", "ZH", "HH")
+TESTS = {
+    ("LP", False): ("CP", "BT", "ZH"),
+    ("H", False): ("GH", "BT", "ZH", "HH"),
+    ("LP", True): ("CP", "R1", "LPPD", "LPNS"),
+    ("PD", True): ("GPD", "R2", "LPPD", "PDNS"),
+    ("NS", True): ("CH", "R1", "R2", "R3", "R4", "LPNS", "PDNS"),
+}
 
 
 @functools.lru_cache(maxsize=32)
@@ -96,6 +120,48 @@ def bialternate_gradient(w: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    pairs = [(p, q) for p in range(1, n) for q in range(p)]
+    return np.array([p for p, _ in pairs], dtype=int), np.array([q for _, q in pairs], dtype=int)
+
+
+def compound(a: np.ndarray) -> np.ndarray:
+    """The second compound matrix ``A (.) A`` (eigenvalues ``mu_i mu_j``, i < j).
+
+    Entry ``((p, q), (r, s))`` is the minor ``a_pr a_qs - a_ps a_qr`` (pairs ``p > q``).
+    """
+    big, small = _pairs(a.shape[0])
+    return (
+        a[np.ix_(big, big)] * a[np.ix_(small, small)]
+        - a[np.ix_(big, small)] * a[np.ix_(small, big)]
+    )
+
+
+def compound_gradient(w: np.ndarray, v: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """``G`` with ``w^T (d/dt compound(A + t E)) v = sum_ij G_ij E_ij``, shape ``(n, n)``."""
+    n = a.shape[0]
+    big, small = _pairs(n)
+    weight = np.outer(w, v)
+    out = np.zeros((n, n))
+    rows_b, cols_b = np.meshgrid(big, big, indexing="ij")
+    rows_s, cols_s = np.meshgrid(small, small, indexing="ij")
+    rows_bs, cols_bs = np.meshgrid(big, small, indexing="ij")
+    rows_sb, cols_sb = np.meshgrid(small, big, indexing="ij")
+    np.add.at(out, (rows_b, cols_b), weight * a[rows_s, cols_s])
+    np.add.at(out, (rows_s, cols_s), weight * a[rows_b, cols_b])
+    np.add.at(out, (rows_bs, cols_bs), -weight * a[rows_sb, cols_sb])
+    np.add.at(out, (rows_sb, cols_sb), -weight * a[rows_bs, cols_bs])
+    return out
+
+
+def _pair_product_minus_one(values: np.ndarray) -> float:
+    n = values.size
+    if n < 2:
+        return 1.0
+    i, j = np.triu_indices(n, 1)
+    return float(np.real(np.prod(values[i] * values[j] - 1.0)))
+
+
 def _pair_sum_product(values: np.ndarray) -> float:
     n = values.size
     if n < 2:
@@ -104,15 +170,27 @@ def _pair_sum_product(values: np.ndarray) -> float:
     return float(np.real(np.prod(values[i] + values[j])))
 
 
-def critical_split(values: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """Split eigenvalues into the critical ones (one for LP, a pair for H) and the rest."""
-    if kind == "LP":
-        k = int(np.argmin(np.abs(values)))
+def critical_split(
+    values: np.ndarray, kind: str, is_map: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split eigenvalues into the critical ones (one for LP / PD, a pair for H / NS) and
+    the rest."""
+    if kind in ("LP", "PD"):
+        target = 0.0 if not is_map else (1.0 if kind == "LP" else -1.0)
+        k = int(np.argmin(np.abs(values - target)))
         return values[[k]], np.delete(values, k)
     n = values.size
     i, j = np.triu_indices(n, 1)
-    k = int(np.argmin(np.abs(values[i] + values[j])))
+    if is_map:
+        k = int(np.argmin(np.abs(values[i] * values[j] - 1.0)))
+    else:
+        k = int(np.argmin(np.abs(values[i] + values[j])))
     return values[[i[k], j[k]]], np.delete(values, [i[k], j[k]])
+
+
+def cos_theta(pair: np.ndarray) -> float:
+    """``cos theta`` of a multiplier pair ``e^{+-i theta}`` (beyond 1 in modulus: real pair)."""
+    return float(np.real(pair[0] + pair[1]) / (2.0 * np.sqrt(abs(np.real(pair[0] * pair[1])))))
 
 
 class CurveSystem:
@@ -131,14 +209,20 @@ class CurveSystem:
     """
 
     def __init__(
-        self, deriv: Derivatives, kind: str, base_params: np.ndarray, free: tuple[int, int]
+        self,
+        deriv: Derivatives,
+        kind: str,
+        base_params: np.ndarray,
+        free: tuple[int, int],
+        is_map: bool = False,
     ) -> None:
         self.deriv = deriv
         self.kind = kind
+        self.is_map = is_map
         self.n = deriv.n
         self.base = np.asarray(base_params, dtype=np.float64)
         self.free = free
-        self.tests = FOLD_TESTS if kind == "LP" else HOPF_TESTS
+        self.tests = TESTS[(kind, is_map)]
         self.b: np.ndarray | None = None
         self.c: np.ndarray | None = None
 
@@ -150,7 +234,14 @@ class CurveSystem:
         return z[: self.n], p
 
     def matrix(self, a: np.ndarray) -> np.ndarray:
-        return a if self.kind == "LP" else bialternate(a)
+        eye = np.eye(self.n)
+        if self.kind == "LP":
+            return a - eye if self.is_map else a
+        if self.kind == "PD":
+            return a + eye
+        if self.kind == "NS":
+            return compound(a) - np.eye(self.n * (self.n - 1) // 2)
+        return bialternate(a)
 
     def set_borders(self, z: np.ndarray) -> None:
         """Borders from the singular vectors of ``M`` at ``z`` (or the last ``v, w``)."""
@@ -189,7 +280,8 @@ class CurveSystem:
             _, _, g = self._bordered(self.matrix(a))
         except np.linalg.LinAlgError:
             g = np.nan
-        return np.concatenate([self.deriv.rhs(x, p), [g]])
+        f = self.deriv.rhs(x, p)
+        return np.concatenate([f - x if self.is_map else f, [g]])
 
     def jacobian(self, z: np.ndarray) -> np.ndarray:
         x, p = self.split(z)
@@ -197,19 +289,21 @@ class CurveSystem:
         a = self.deriv.jacobian(x, p)
         fxx, fp, fxp = self.deriv.second_derivatives(x, p)
         out = np.zeros((n + 1, n + 2))
-        out[:n, :n] = a
+        out[:n, :n] = a - np.eye(n) if self.is_map else a
         out[:n, n:] = fp[:, list(self.free)]
         try:
             v, w, _ = self._bordered(self.matrix(a))
         except np.linalg.LinAlgError:
             out[n, :] = np.nan
             return out
-        if self.kind == "LP":
+        if self.kind in ("LP", "PD"):
             # d/dz_j of w^T A v: A_{x_j} = fxx[:, :, j], A_{p_k} = fxp[:, :, k]
             out[n, :n] = -np.einsum("i,ijk,k->j", w, fxx, v)
             out[n, n:] = -np.einsum("i,ijk,j->k", w, fxp[:, :, list(self.free)], v)
         else:
-            grad = bialternate_gradient(w, v, n)
+            grad = (
+                compound_gradient(w, v, a) if self.kind == "NS" else bialternate_gradient(w, v, n)
+            )
             out[n, :n] = -np.einsum("ij,ijk->k", grad, fxx)
             out[n, n:] = -np.einsum("ij,ijk->k", grad, fxp[:, :, list(self.free)])
         return out
@@ -224,7 +318,9 @@ class CurveSystem:
         x, p = self.split(z)
         a = self.deriv.jacobian(x, p)
         values = np.linalg.eigvals(a).astype(np.complex128)
-        crit, rest = critical_split(values, self.kind)
+        crit, rest = critical_split(values, self.kind, self.is_map)
+        if self.is_map:
+            return self._map_tests(x, p, a, crit, rest)
         if self.kind == "LP":
             try:
                 v, w, _ = self._bordered(a)
@@ -241,6 +337,37 @@ class CurveSystem:
             gh = self.l1(x, p, a, np.sqrt(kappa))
         zh = float(np.real(np.prod(rest))) if rest.size else 1.0
         return np.array([gh, kappa, zh, _pair_sum_product(rest)])
+
+    def _map_tests(
+        self, x: np.ndarray, p: np.ndarray, a: np.ndarray, crit: np.ndarray, rest: np.ndarray
+    ) -> np.ndarray:
+        lp = float(np.real(np.prod(rest - 1.0))) if rest.size else 1.0
+        pd = float(np.real(np.prod(rest + 1.0))) if rest.size else 1.0
+        ns = _pair_product_minus_one(rest)
+        if self.kind == "NS":
+            c = cos_theta(crit)
+            ch = self.map_coefficient(x, p, a) if abs(c) < 1 - 1e-9 else np.nan
+            return np.array([ch, c - 1.0, c + 1.0, c + 0.5, c, lp, pd])
+        try:
+            v, w, _ = self._bordered(self.matrix(a))
+        except np.linalg.LinAlgError:
+            return np.full(4, np.nan)
+        nv, nw = np.linalg.norm(v), np.linalg.norm(w)
+        resonance = float(w @ v) / (nw * nv)
+        if self.kind == "LP":
+            cp = float(w @ self.deriv.form(x, p, v, v).real) / (nw * nv**2)
+            return np.array([cp, resonance, pd, ns])
+        return np.array([self.map_coefficient(x, p, a), resonance, lp, ns])
+
+    def map_coefficient(self, x: np.ndarray, p: np.ndarray, a: np.ndarray) -> float:
+        """The flip (PD) or Neimark-Sacker (NS) coefficient at ``(x, p)``."""
+        from stabkit.analysis import normal_forms as nf
+
+        fn = nf.flip_coefficient if self.kind == "PD" else nf.neimark_sacker_coefficient
+        try:
+            return fn(self.deriv.model, x, p)
+        except (InputError, np.linalg.LinAlgError):
+            return np.nan
 
     def l1(self, x: np.ndarray, p: np.ndarray, a: np.ndarray, omega: float) -> float:
         from stabkit.analysis._nf_core import null_vectors

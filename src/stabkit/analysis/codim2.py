@@ -25,7 +25,7 @@ import numpy as np
 
 from stabkit.analysis._codim2_detect import Found, coefficients, detect
 from stabkit.analysis._codim2_result import CODIM2_KINDS, BifurcationCurve, Codim2Point
-from stabkit.analysis._curve_systems import CurveSystem, critical_split
+from stabkit.analysis._curve_systems import CurveSystem, cos_theta, critical_split
 from stabkit.analysis._multilinear import derivatives_for
 from stabkit.analysis._palc import PALC, CurveTrace, locate_zero, trace_curve
 from stabkit.analysis._system import check_model
@@ -41,7 +41,9 @@ _SEGMENT = 25  # points between refreshes of the bordering vectors
 _NORMAL_ENDS = ("ok", "left_bounds", "closed_loop")
 
 
-def _parse_point(point: Any, model: Model) -> tuple[str, np.ndarray, dict[str, float]]:
+def _parse_point(
+    point: Any, model: Model, is_map: bool
+) -> tuple[str, np.ndarray, dict[str, float]]:
     if isinstance(point, tuple) and len(point) == 3:
         kind, state, params = point
     elif all(hasattr(point, a) for a in ("kind", "state", "params")):
@@ -51,10 +53,12 @@ def _parse_point(point: Any, model: Model) -> tuple[str, np.ndarray, dict[str, f
             f"continue_bifurcation_curve(point={point!r}): expected a SpecialPoint of a "
             "branch (kind 'LP' or 'H') or a tuple (kind, state, params)"
         )
-    if kind not in ("LP", "H"):
+    allowed = ("LP", "PD", "NS") if is_map else ("LP", "H")
+    if kind not in allowed:
         raise InputError(
-            f"continue_bifurcation_curve: point.kind={kind!r}; fold ('LP') and Hopf ('H') "
-            "points start two-parameter curves"
+            f"continue_bifurcation_curve: point.kind={kind!r}; for "
+            + ("maps" if is_map else "flows")
+            + f" the curves start at {' or '.join(repr(k) for k in allowed)} points"
         )
     x = _named_vector(state, model.variables, model.default_state, what="state", model=model.name)
     if params is None:
@@ -121,11 +125,12 @@ def continue_bifurcation_curve(
     Parameters
     ----------
     model
-        A flow (``"ode"``), symbolic (exact derivatives) or written in Python (finite
-        differences for the second derivatives of the extended system).
+        A flow (``"ode"``) or a map, symbolic (exact derivatives) or written in Python
+        (finite differences for the second derivatives of the extended system).
     point
-        Where to start: a ``SpecialPoint`` of kind ``"LP"`` or ``"H"`` from
-        :func:`stabkit.continue_branch`, or a tuple ``(kind, state, params)``.
+        Where to start: a ``SpecialPoint`` from :func:`stabkit.continue_branch`, of kind
+        ``"LP"`` or ``"H"`` (flows) or ``"LP"``, ``"PD"``, ``"NS"`` (maps, fixed points),
+        or a tuple ``(kind, state, params)``.
     parameters
         The two free parameters ``(p1, p2)``; the branch's parameter is usually one.
     params
@@ -150,7 +155,7 @@ def continue_bifurcation_curve(
     Raises
     ------
     InputError
-        Not a flow, unknown or repeated parameter names, a bad point or bounds.
+        A delay model, unknown or repeated parameter names, a bad point or bounds.
     ConvergenceError
         Only with ``throw=True``.
 
@@ -158,7 +163,10 @@ def continue_bifurcation_curve(
     -----
     The system is ``f(x, p) = 0, g(x, p) = 0`` with ``[[M, b], [c^T, 0]] [v; g] = [0; 1]``,
     ``M = A`` (fold) or ``2A (.) I`` (Hopf); past a Bogdanov-Takens point the Hopf curve
-    continues as a curve of neutral saddles (``frequency`` NaN there).
+    continues as a curve of neutral saddles (``frequency`` NaN there). For maps
+    ``M = A - I`` (fold), ``A + I`` (flip) or ``A (.) A - I`` (Neimark-Sacker, the second
+    compound matrix; ``frequency`` is the angle theta of the multipliers ``e^{+-i theta}``);
+    on them CP, R1-R4, LPPD, LPNS, PDNS, GPD and CH are detected and located.
 
     Examples
     --------
@@ -172,23 +180,24 @@ def continue_bifurcation_curve(
     """
     t0 = time.perf_counter()
     model = check_model(model, "continue_bifurcation_curve")
-    if model.kind is not ModelKind.ODE:
+    if model.kind not in (ModelKind.ODE, ModelKind.MAP):
         raise InputError(
             f"continue_bifurcation_curve: model {model.name!r} is a "
-            f"{model.kind.value}; two-parameter curves are implemented for flows ('ode')"
+            f"{model.kind.value}; two-parameter curves are for flows ('ode') and maps"
         )
     method = PALC() if method is None else method
     if not isinstance(method, PALC):
         raise InputError(f"continue_bifurcation_curve(method={method!r}): expected PALC(...)")
-    kind, x0, point_params = _parse_point(point, model)
+    is_map = model.kind is ModelKind.MAP
+    kind, x0, point_params = _parse_point(point, model, is_map)
     free = _free_indices(model, parameters)
     names = (model.parameters[free[0]], model.parameters[free[1]])
     base = model.param_vector({**point_params, **(dict(params) if params else {})})
-    if kind == "H" and model.num_variables < 2:
-        raise InputError("continue_bifurcation_curve: a Hopf curve needs at least 2 variables")
+    if kind in ("H", "NS") and model.num_variables < 2:
+        raise InputError(f"continue_bifurcation_curve: a {kind} curve needs at least 2 variables")
     bounds = _bounds(to, names)
     deriv = derivatives_for(model)
-    system = CurveSystem(deriv, kind, base, free)
+    system = CurveSystem(deriv, kind, base, free, is_map)
     n = model.num_variables
     z0 = np.concatenate([x0, base[list(free)]])
     system.set_borders(z0)
@@ -376,6 +385,10 @@ def _assemble(
     )
     freq = np.full(len(rows), np.nan)
     l1 = np.full(len(rows), np.nan)
+    if kind == "NS":
+        for i, values in enumerate(eigs):
+            c = cos_theta(critical_split(values, "NS", True)[0])
+            freq[i] = np.arccos(c) if abs(c) <= 1.0 else np.nan
     if kind == "H":
         for i, values in enumerate(eigs):
             crit, _ = critical_split(values, "H")
