@@ -208,3 +208,32 @@ def test_docstring_examples():
     for name in ("stabkit.analysis.basins", "stabkit.analysis._basin_metrics"):
         result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
         assert result.attempted > 0 and result.failed == 0
+
+
+def test_chaotic_attractors_of_a_flow_and_of_a_map():
+    lorenz = library.lorenz()
+    res = basins_of_attraction(
+        lorenz,
+        Sampler({"x": (-15.0, 15.0), "y": (-15.0, 15.0)}, num=40, seed=2),
+        y0={"z": 20.0},
+        mapper=RecurrenceMapper(num_cells=30, sample_interval=0.1),
+        t_transient=5.0,
+    )
+    assert res.ok and len(res.attractors) == 1
+    (att,) = res.attractors
+    assert att.kind == "chaotic"
+    assert 0.5 < att.lyapunov_estimate < 1.5  # finite-time estimate of 0.906
+    # Henon map: the strange attractor, and escape to infinity from most of the square
+    henon = library.henon_map()
+    res = basins_of_attraction(
+        henon,
+        {"x": (-2.0, 2.0, 30), "y": (-2.0, 2.0, 30)},
+        mapper=RecurrenceMapper(
+            cells={"x": (-2.5, 2.5, 200), "y": (-2.5, 2.5, 200)}, consecutive_recurrences=50
+        ),
+    )
+    assert {a.kind for a in res.attractors} == {"chaotic"}
+    assert res.fractions[-1] > 0.3 and sum(res.fractions.values()) == pytest.approx(1.0)
+    x, y = res.initial_states.T
+    near = (np.abs(x) < 0.5) & (np.abs(y) < 0.2)  # inside the trapping region
+    assert np.all(res.labels.ravel()[near] == res.attractors[0].id)

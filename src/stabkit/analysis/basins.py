@@ -338,10 +338,11 @@ def basins_of_attraction(
         :class:`RecurrenceMapper` (default) or :class:`FeatureClustering`.
     t_transient
         Time integrated before any sample counts. Default: 0 for the recurrence
-        mapper, 100 sample intervals... of feature windows: ``t_max / 2``.
+        mapper; ``t_max / 2`` for feature clustering (the features describe the second
+        half of each orbit).
     t_max
-        Longest time per orbit. Default: ``10000 * sample_interval`` (recurrences),
-        ``200`` (features; iterations for maps).
+        Longest time per orbit (iterations for maps). Default: ``10000 *
+        sample_interval`` (recurrences), ``200`` (features).
     method
         Integration method; default ``Dopri5()`` with a divergence threshold of
         ``1e6`` times the size of the state box.
