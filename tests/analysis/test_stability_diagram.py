@@ -99,8 +99,9 @@ def test_bogdanov_takens_diagram() -> None:
     assert np.all(d.min_unstable[none] == -1)
 
 
-def test_map_diagram_without_curves() -> None:
-    """Logistic map: fixed point 1 - 1/r stable for 1 < r < 3 (0 stable for r < 1)."""
+def test_logistic_map_diagram() -> None:
+    """Logistic map: fixed point 1 - 1/r stable for 1 < r < 3 (0 stable for r < 1); the
+    flip curve is r = 3 whatever the (unused) second parameter."""
     m = Model.from_equations(
         {"x": "r*x*(1 - x) + s*0"}, parameters={"r": 2.0, "s": 0.0}, kind="map"
     )
@@ -110,8 +111,29 @@ def test_map_diagram_without_curves() -> None:
     r = d.p1_values
     assert np.all(d.num_stable[(r > 1.05) & (r < 2.95), 0] == 1)
     assert np.all(d.num_stable[r > 3.05, 0] == 0)
-    assert d.curves == ()
-    assert "maps" in d.message or "flows" in d.message
+    (flip,) = d.curves
+    assert flip.kind == "PD"
+    np.testing.assert_allclose(flip.points[:, 0], 3.0, atol=1e-10)
+
+
+def test_henon_map_diagram() -> None:
+    """Fixed points exist for a > -(1 - b)^2 / 4 (fold) and one is stable up to the flip
+    curve a = 3 (1 - b)^2 / 4 (|b| < 1)."""
+    d = stability_diagram(
+        library.henon_map(), "a", "b", ranges={"a": (-0.5, 2.0), "b": (-0.8, 0.8)},
+        resolution=(21, 21),
+    )  # fmt: skip
+    a, b = np.meshgrid(d.p1_values, d.p2_values, indexing="ij")
+    fold, flip = -((1 - b) ** 2) / 4, 3 * (1 - b) ** 2 / 4
+    clear = (np.abs(a - fold) > 0.05) & (np.abs(a - flip) > 0.05)
+    stable = (a > fold) & (a < flip)
+    np.testing.assert_array_equal(d.num_stable[clear], stable[clear].astype(int))
+    assert np.all(d.num_equilibria[a < fold - 0.05] == 0)
+    assert sorted(c.kind for c in d.curves) == ["LP", "PD"]
+    for curve in d.curves:
+        ca, cb = curve.points.T
+        expected = -((1 - cb) ** 2) / 4 if curve.kind == "LP" else 3 * (1 - cb) ** 2 / 4
+        np.testing.assert_allclose(ca, expected, atol=1e-9)
 
 
 def test_plot_smoke(cusp_diagram) -> None:

@@ -178,7 +178,8 @@ def stability_diagram(
         The :func:`stabkit.find_equilibria` method of the coarse search (default ``Auto()``;
         e.g. ``MultiStartNewton(num_starts=32)`` for a quicker, less thorough search).
     curves
-        Trace the fold and Hopf curves crossing the box (flows only).
+        Trace the bifurcation curves crossing the box: fold and Hopf (flows), fold, flip
+        and Neimark-Sacker (maps).
 
     Returns
     -------
@@ -299,7 +300,7 @@ def stability_diagram(
     kmax = max((len(v) for v in grid.states.values()), default=0)
     states = np.full((nx, ny, max(kmax, 1), n), np.nan)
     dims = np.full((nx, ny, max(kmax, 1)), -1, dtype=int)
-    complex_dims: dict[tuple[tuple[int, int], int], tuple[int, int]] = {}
+    complex_dims: dict[tuple[tuple[int, int], int], tuple[int, int, int]] = {}
     for cell, found in grid.states.items():
         order = sorted(range(len(found)), key=lambda k: tuple(found[k]))
         for slot, k in enumerate(order):
@@ -311,19 +312,18 @@ def stability_diagram(
             complex_dims[(cell, k)] = (
                 int(dims[cell[0], cell[1], slot]),
                 int(np.sum((growth > 0) & (np.abs(values.imag) > 1e-12))),
+                int(np.sum((growth > 0) & (np.abs(values.imag) <= 1e-12) & (values.real < 0))),
             )
     num_eq = np.sum(dims >= 0, axis=2)
     num_stable = np.sum(dims == 0, axis=2)
     min_unstable = np.where(num_eq > 0, np.where(dims >= 0, dims, 10**6).min(axis=2), -1)
     traced: list[BifurcationCurve] = []
     message = ""
-    if curves and not is_map:
-        traced = _trace_curves(model, grid, complex_dims, params_at, (p1, p2), box, xs, ys)
+    if curves:
+        traced = _trace_curves(model, grid, complex_dims, params_at, (p1, p2), box, xs, ys, is_map)
         troubled = [f"{c.kind} curve: {c.message}" for c in traced if c.status != "ok"]
         if troubled:
             message = "some curves ended early: " + "; ".join(troubled)
-    elif curves:
-        message = "fold and Hopf curves are traced for flows only; none drawn for this map"
     specials = tuple(
         s
         for c in traced
@@ -379,6 +379,24 @@ def _state_box(model: Model, bounds: Any) -> tuple[np.ndarray, np.ndarray]:
     return arr[:, 0], arr[:, 1]
 
 
+def _branch_points(model: Model, curve: BifurcationCurve, names: tuple[str, str]) -> bool:
+    """True when the curve's middle point has ``[f_x, f_p]`` rank deficient (a BP, not LP)."""
+    from stabkit.analysis._multilinear import derivatives_for
+
+    deriv = derivatives_for(model)
+    k = len(curve) // 2
+    p = model.param_vector(dict(curve.base_params))
+    p[model.parameters.index(names[0])], p[model.parameters.index(names[1])] = curve.points[k]
+    x = curve.states[k]
+    jac = deriv.jacobian(x, p)
+    if model.kind is ModelKind.MAP:
+        jac = jac - np.eye(model.num_variables)
+    _, fp, _ = deriv.second_derivatives(x, p)
+    full = np.hstack([jac, fp])
+    sigma = np.linalg.svd(full, compute_uv=False)
+    return bool(sigma[-1] < 1e-4 * max(1.0, float(np.abs(full).max())))
+
+
 def _distance(polyline: np.ndarray, point: np.ndarray) -> float:
     """Distance from a point to a polyline (rows are vertices)."""
     if len(polyline) == 0:
@@ -398,12 +416,13 @@ def _distance(polyline: np.ndarray, point: np.ndarray) -> float:
 def _trace_curves(
     model: Model,
     grid: GridEquilibria,
-    complex_dims: dict[tuple[tuple[int, int], int], tuple[int, int]],
+    complex_dims: dict[tuple[tuple[int, int], int], tuple[int, int, int]],
     params_at: Any,
     names: tuple[str, str],
     box: list[tuple[float, float]],
     xs: np.ndarray,
     ys: np.ndarray,
+    is_map: bool,
 ) -> list[BifurcationCurve]:
     """Seeds where the grid changes, each traced unless an earlier curve passes nearby."""
     from stabkit.analysis.codim2 import continue_bifurcation_curve
@@ -411,10 +430,16 @@ def _trace_curves(
     dx, dy = xs[1] - xs[0], ys[1] - ys[0]
     seeds: list[tuple[str, np.ndarray, np.ndarray]] = []
     for cell, k, nb, k_nb in grid.links:
-        (tot_a, cx_a), (tot_b, cx_b) = complex_dims[(cell, k)], complex_dims[(nb, k_nb)]
-        if abs(tot_a - tot_b) == 2 and cx_a != cx_b:  # a complex pair crossed: Hopf
-            x = 0.5 * (grid.states[cell][k] + grid.states[nb][k_nb])
-            seeds.append(("H", x, 0.5 * (params_at(cell) + params_at(nb))))
+        (tot_a, cx_a, neg_a), (tot_b, cx_b, neg_b) = (
+            complex_dims[(cell, k)],
+            complex_dims[(nb, k_nb)],
+        )
+        x = 0.5 * (grid.states[cell][k] + grid.states[nb][k_nb])
+        p_mid = 0.5 * (params_at(cell) + params_at(nb))
+        if abs(tot_a - tot_b) == 2 and cx_a != cx_b:  # a complex pair crossed: H or NS
+            seeds.append(("NS" if is_map else "H", x, p_mid))
+        elif is_map and abs(tot_a - tot_b) == 1 and neg_a != neg_b:  # through -1: flip
+            seeds.append(("PD", x, p_mid))
     nx, ny = grid.shape
     for i in range(nx):
         for j in range(ny):
@@ -432,16 +457,25 @@ def _trace_curves(
     bounds = {names[0]: box[0], names[1]: box[1]}
     out: list[BifurcationCurve] = []
     scale = np.array([dx, dy])
+    attempts = 0
     for kind, x, p in seeds:
-        if len(out) >= _MAX_CURVES:
+        if len(out) >= _MAX_CURVES or attempts >= 3 * _MAX_CURVES:
             break
         where = np.array([p[model.parameters.index(names[0])], p[model.parameters.index(names[1])]])
         if any(c.kind == kind and _distance(c.points / scale, where / scale) < 2.0 for c in out):
             continue
+        attempts += 1
         try:
             curve = continue_bifurcation_curve(model, (kind, x, p), names, to=bounds, method=method)
         except InputError:
             continue
-        if len(curve) > 2:
-            out.append(curve)
+        if len(curve) <= 2:
+            continue
+        if kind == "LP" and _branch_points(model, curve, names):
+            continue  # multiplier / eigenvalue crossing at a transcritical or pitchfork
+        # a seed far from the curve it converged to can retrace a known curve: drop copies
+        mid = curve.points[len(curve) // 2] / scale
+        if any(c.kind == kind and _distance(c.points / scale, mid) < 1.0 for c in out):
+            continue
+        out.append(curve)
     return out

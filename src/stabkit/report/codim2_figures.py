@@ -15,7 +15,12 @@ if TYPE_CHECKING:
 
 __all__ = ["plot_bifurcation_curve", "plot_stability_diagram"]
 
-_CURVE_STYLE = {"LP": {"color": "tab:blue", "label": "fold (LP)"}, "H": {"color": "tab:red"}}
+_CURVE_STYLE = {
+    "LP": ("tab:blue", "fold (LP)"),
+    "H": ("tab:red", "Hopf (H)"),
+    "PD": ("tab:green", "flip (PD)"),
+    "NS": ("tab:purple", "Neimark-Sacker (NS)"),
+}
 _MARKERS = {"CP": "v", "BT": "s", "GH": "D", "ZH": "^", "HH": "P"}
 
 
@@ -42,11 +47,12 @@ def plot_bifurcation_curve(
     """
     ax = _axes(ax)
     p1, p2 = curve.parameters
-    color = kwargs.pop("color", _CURVE_STYLE.get(curve.kind, {}).get("color", "k"))
-    name = label or ("fold (LP)" if curve.kind == "LP" else "Hopf (H)")
+    default_color, default_name = _CURVE_STYLE.get(curve.kind, ("k", curve.kind))
+    color = kwargs.pop("color", default_color)
+    name = label or default_name
     if len(curve):
         pts = curve.points
-        if curve.kind == "H":
+        if curve.kind in ("H", "NS"):
             real = np.isfinite(curve.frequency)
             # widen by one point each side so the solid part reaches a BT point
             real = real | np.roll(real, 1) & (np.arange(len(real)) > 0)
