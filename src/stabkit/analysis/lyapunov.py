@@ -389,9 +389,8 @@ def _spectrum(
         transient = float(round(transient))
     kernels = lyapunov_kernels(model, backend=backend)
     compile_time = kernels.warm("ly_map" if is_map else "ly_flow", n, k, p)
-    autonomous = not model.is_symbolic or all(TIME not in e.free_symbols for e in model.equations)
-    if not model.is_symbolic:
-        autonomous = False  # unknown: a Python function may read t
+    # a Python function may read t: only symbolic models are known to be autonomous
+    autonomous = model.is_symbolic and all(TIME not in e.free_symbols for e in model.equations)
     tic = time.perf_counter()
     raw = run_benettin(
         kernels,
