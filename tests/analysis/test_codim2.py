@@ -370,3 +370,20 @@ def test_chenciner_and_generalised_flip() -> None:
     )
     (gpd,) = curve.special("GPD")
     assert gpd.parameter_values == pytest.approx((0.0, 0.0), abs=1e-8)
+
+
+def test_result_round_trips(tmp_path, bogdanov_takens: Model) -> None:
+    import json
+
+    curve = continue_bifurcation_curve(
+        bogdanov_takens, ("H", [0.0, 0.0], {"b1": 0.0, "b2": -1.0}), ("b1", "b2"),
+        to={"b2": (-1.0, 0.5)},
+    )  # fmt: skip
+    data = json.loads(curve.save(tmp_path / "curve.json").read_text())
+    assert data["type"] == "BifurcationCurve"
+    assert data["special_points"][0]["kind"] == "BT"
+    frame = curve.to_frame()
+    assert list(frame["special"]).count("BT") == 1
+    curve.save(tmp_path / "curve.csv")
+    assert "BT" in repr(curve) and "Codim2Point(BT" in repr(curve.special_points[0])
+    assert "Hopf in (b1, b2)" in curve._repr_html_()

@@ -377,3 +377,20 @@ def test_docstring_examples(module: str) -> None:
 
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    a=st.floats(-5, 5).filter(lambda v: abs(v) > 1e-2),
+    c=st.floats(-5, 5).filter(lambda v: abs(v) > 1e-2),
+    k=st.floats(0.2, 3.0),
+)
+def test_fold_and_cusp_coefficients_of_planar_normal_forms(a: float, c: float, k: float) -> None:
+    """x' = a x^2 + c x^3, y' = -k y + x^2 has fold coefficient a (q = p = e_x). With
+    the x^2 term replaced by x y, the centre manifold y = x^2 / k + ... feeds back, and
+    x' = (c + 1/k) x^3: the cusp coefficient (through h2 = A^{-1}(...) = (0, 2/k))."""
+    m = Model.from_equations({"x": f"({a})*x^2 + ({c})*x^3", "y": f"-({k})*y + x^2"})
+    assert fold_coefficient(m, [0.0, 0.0]) == pytest.approx(a, rel=1e-12)
+    m0 = Model.from_equations({"x": f"({c})*x^3 + x*y", "y": f"-({k})*y + x^2"})
+    # centre manifold y = x^2 / k + ...: x' = (c + 1/k) x^3
+    assert cusp_coefficient(m0, [0.0, 0.0]) == pytest.approx(c + 1 / k, rel=1e-10)
