@@ -266,9 +266,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "quick": quick,
     }
     results["stabkit_recurrence"] = run_stabkit_recurrence(n_stabkit, args.seed)
-    results["stabkit_features"] = run_stabkit_features(
-        50 if quick else n_pybasin, args.seed, t_end
-    )
+    results["stabkit_features"] = run_stabkit_features(50 if quick else n_pybasin, args.seed, t_end)
     results["scipy"] = run_scipy(1 if quick else 40, n_stabkit, args.seed, t_end)
     if args.no_pybasin:
         results["pybasin"] = {
