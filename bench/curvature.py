@@ -8,8 +8,8 @@ Problems (synthetic data, generated here, float32 models as users train them):
 
 * MLP 784-300-100-10 (266,610 parameters), 512 samples, cross-entropy;
 * small CNN (two 5x5 convolutions, 8 and 16 channels, on 28x28 inputs), 256 samples;
-* a negative-curvature case: ``L(w) = -mean((X w)^2)``, whose Hessian ``-2 X^T X / n`` is
-  negative definite, so the eigenvalue of largest magnitude is negative.
+* a saddle: ``L(w) = (1/2) w^T A w`` with the eigenvalues of ``A`` evenly in ``[-10, 2]``:
+  the top eigenvalue is +2 but the largest in magnitude is -10, where power iteration goes.
 
 The reference eigenvalue is stabkit's Lanczos at ``tol=1e-9`` checked against scipy's
 ``eigsh`` at ``tol=1e-10`` on the same operator. Every method is asked for the top
@@ -69,25 +69,29 @@ def _cnn_problem(n: int, seed: int = 1) -> tuple[torch.nn.Module, Any, Any]:
     return model, x, y
 
 
-class _NegQuad(torch.nn.Module):
+class _Quadratic(torch.nn.Module):
+    """``w -> (1/2) w^T A w`` with ``A`` passed as the batch's inputs."""
+
     def __init__(self, d: int) -> None:
         super().__init__()
-        self.w = torch.nn.Parameter(torch.randn(d, 1) * 0.1)
+        self.w = torch.nn.Parameter(torch.randn(d) * 0.1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x @ self.w
+    def forward(self, a: torch.Tensor) -> torch.Tensor:
+        return 0.5 * self.w @ (a @ self.w)
 
 
-def _negative_problem(n: int = 400, d: int = 200, seed: int = 2) -> tuple[Any, Any, Any, Any]:
+def _negative_problem(d: int = 200, seed: int = 2) -> tuple[Any, Any, Any, Any]:
+    """A Hessian with eigenvalues evenly in [-10, 2]: the top one is +2, the largest in
+    magnitude -10 (a saddle, as early in training or at a bad minimum)."""
     torch.manual_seed(seed)
-    model = _NegQuad(d)
-    x = torch.randn(n, d) * torch.linspace(0.2, 2.0, d)
-    y = torch.zeros(n, 1)
+    q, _ = torch.linalg.qr(torch.randn(d, d, dtype=torch.float64))
+    a = ((q * torch.linspace(-10.0, 2.0, d, dtype=torch.float64)) @ q.T).float()
+    model = _Quadratic(d)
 
     def loss(out: torch.Tensor, _y: torch.Tensor) -> torch.Tensor:
-        return -(out**2).mean()
+        return out
 
-    return model, x, y, loss
+    return model, a, torch.zeros(d), loss
 
 
 def _ce(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -436,10 +440,10 @@ def main(argv: list[str] | None = None) -> dict:
     if not args.quick:
         model, x, y = _cnn_problem(n_cnn)
         results["eigen"].append(_eig_case("CNN", model, _ce, x, y, "largest_algebraic"))
-    model, x, y, loss = _negative_problem(100 if args.quick else 400, 50 if args.quick else 200)
+    model, x, y, loss = _negative_problem(50 if args.quick else 200)
     results["eigen"].append(
         _eig_case(
-            "negative definite (-mean (Xw)^2)", model, loss, x, y, "largest_magnitude", args.quick
+            "saddle: eigenvalues in [-10, 2]", model, loss, x, y, "largest_algebraic", args.quick
         )
     )
     model, x, y = _cnn_problem(n_cnn)

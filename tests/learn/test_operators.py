@@ -279,12 +279,21 @@ def test_cross_entropy_hessian_and_differentiation_path():
     x = torch.randn(12, 3, dtype=torch.float64)
     y = torch.randint(0, 3, (12,))
     ce = torch.nn.functional.cross_entropy
-    op = hessian_operator(model, ce, (x, y))
+    dense = _dense_autograd_hessian(model, ce, x, y)
+    op = hessian_operator(model, ce, (x, y), cache_graph=False)
     assert op.differentiation == "forward-over-reverse"
-    np.testing.assert_allclose(op.dense(), _dense_autograd_hessian(model, ce, x, y), atol=1e-10)
+    np.testing.assert_allclose(op.dense(), dense, atol=1e-10)
+    cached = hessian_operator(model, ce, (x, y))
+    assert cached.differentiation == "reverse-over-reverse (cached graph)"
+    np.testing.assert_allclose(cached.dense(), dense, atol=1e-10)
+    # the cached graph is a snapshot: training the model afterwards does not change it
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(3.0)
+    np.testing.assert_allclose(cached.dense(), dense, atol=1e-10)
     # torch's mse_loss lacks forward-over-reverse: the operator falls back, same answer
     model2, x2, y2 = _regression()
-    fallback = hessian_operator(model2, torch.nn.functional.mse_loss, (x2, y2))
+    fallback = hessian_operator(model2, torch.nn.functional.mse_loss, (x2, y2), cache_graph=False)
     assert fallback.differentiation == "reverse-over-reverse"
 
 

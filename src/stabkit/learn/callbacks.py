@@ -40,15 +40,19 @@ def lightning_callback(monitor: StabilityMonitor) -> Any:
     trained.
     """
     monitor = _check(monitor, "lightning_callback")
+    import importlib
+
+    pl_mod: Any
     try:
-        from lightning.pytorch import Callback
+        pl_mod = importlib.import_module("lightning.pytorch")
     except ImportError:
         try:
-            from pytorch_lightning import Callback
+            pl_mod = importlib.import_module("pytorch_lightning")
         except ImportError as exc:
             raise InputError(
                 "lightning_callback: PyTorch Lightning is not installed; pip install lightning"
             ) from exc
+    Callback: Any = pl_mod.Callback
 
     class StabilityCallback(Callback):  # type: ignore[misc, valid-type, unused-ignore]
         """Records each optimizer step of a Lightning fit into a StabilityMonitor."""
