@@ -38,14 +38,20 @@ install-bench: $(VENV)/.installed-bench
 demo: $(VENV)/.installed-core
 	$(BIN)/stabkit demo --out demo-report
 
+# Two pytest workers share the two cores: one BLAS / OpenMP thread each, no oversubscription.
+TEST_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+
 test: $(VENV)/.installed-dev
-	$(BIN)/pytest -n $(JOBS) -q
+	$(TEST_ENV) $(BIN)/pytest -n $(JOBS) -q
 
 studies: $(VENV)/.installed-dev
-	$(BIN)/stabkit study all --full
+	$(BIN)/stabkit study all --full --out studies-report
+
+BENCHES := ensemble continuation lyapunov basins ssa curvature chaos
 
 bench: $(VENV)/.installed-bench
-	$(PY) bench/ensemble.py
+	for b in $(BENCHES); do $(PY) bench/$$b.py || exit 1; done
+	$(PY) bench/assemble.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench
@@ -57,4 +63,4 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix src tests bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-report
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-report studies-report

@@ -1,7 +1,8 @@
 """Ensemble and stiff benchmarks: stabkit against scipy, torchdiffeq, diffrax and a numba anchor.
 
 Run ``python bench/ensemble.py`` (full: 10,000 Lorenz members) or ``--quick`` (smoke run).
-Writes ``docs/BENCHMARKS.md`` and ``bench/results/ensemble.json``.
+Writes ``bench/results/ensemble.md`` and ``bench/results/ensemble.json``; ``bench/assemble.py``
+puts the tables of all benchmarks into ``docs/BENCHMARKS.md``.
 
 The machine this runs on is shared and noisy, so the headline numbers are *ratios* against
 anchors measured in the same run (the hand-written numba Dormand-Prince kernel below for
@@ -535,16 +536,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="measure nothing: rewrite --out from the numbers already in --json",
     )
-    ap.add_argument("--out", type=Path, default=None, help="default docs/BENCHMARKS.md")
+    ap.add_argument("--out", type=Path, default=None, help="default bench/results/ensemble.md")
     ap.add_argument("--json", type=Path, default=None, help="default bench/results/ensemble.json")
     args = ap.parse_args(argv)
     # a smoke run never overwrites the recorded full results
     suffix = "-quick" if args.quick else ""
     if args.out is None:
         args.out = (
-            ROOT / "bench" / "results" / "BENCHMARKS-quick.md"
+            ROOT / "bench" / "results" / "ensemble-quick.md"
             if args.quick
-            else (ROOT / "docs" / "BENCHMARKS.md")
+            else (ROOT / "bench" / "results" / "ensemble.md")
         )
     if args.json is None:
         args.json = ROOT / "bench" / "results" / f"ensemble{suffix}.json"
