@@ -387,3 +387,12 @@ def test_result_round_trips(tmp_path, bogdanov_takens: Model) -> None:
     curve.save(tmp_path / "curve.csv")
     assert "BT" in repr(curve) and "Codim2Point(BT" in repr(curve.special_points[0])
     assert "Hopf in (b1, b2)" in curve._repr_html_()
+
+
+def test_period_two_points_are_refused() -> None:
+    from types import SimpleNamespace
+
+    m = library.logistic_map()
+    point = SimpleNamespace(kind="PD", state=np.array([0.5]), params={}, period=2)
+    with pytest.raises(InputError, match="period 2"):
+        continue_bifurcation_curve(m, point, (m.parameters[0], m.parameters[0] + "x"))

@@ -22,6 +22,8 @@ __all__ = ["Found", "coefficients", "detect"]
 
 @dataclasses.dataclass
 class Found:
+    """A located codim-2 point, before its coefficients are computed."""
+
     after: int  # index of the curve point the located point follows (within its direction)
     kind: str
     z: np.ndarray

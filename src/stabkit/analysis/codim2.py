@@ -53,6 +53,12 @@ def _parse_point(
             f"continue_bifurcation_curve(point={point!r}): expected a SpecialPoint of a "
             "branch (kind 'LP' or 'H') or a tuple (kind, state, params)"
         )
+    period = getattr(point, "period", 1)
+    if period != 1:
+        raise InputError(
+            f"continue_bifurcation_curve: the point has period {period}; two-parameter "
+            "curves are implemented for equilibria and fixed points (period 1)"
+        )
     allowed = ("LP", "PD", "NS") if is_map else ("LP", "H")
     if kind not in allowed:
         raise InputError(
