@@ -195,6 +195,11 @@ def test_zero_hopf_on_fold_and_hopf_curves() -> None:
     np.testing.assert_allclose(4 * m1**2, -m2, atol=1e-9)
     (zh2,) = hopf.special("ZH")
     assert zh2.parameter_values == pytest.approx((0.0, 0.0), abs=1e-7)
+    # l1 has a pole at the zero-Hopf point (A^{-1} in its formula): no GH reported there
+    for gh in hopf.special("GH"):
+        assert np.hypot(*gh.parameter_values) > 1e-3
+        x, p = gh.state, gh.params
+        assert abs(first_lyapunov_coefficient(m, x, p)) < 1e-8
 
 
 def test_python_function_model_hopf_curve() -> None:

@@ -55,6 +55,12 @@ def detect(
                     system.residual, system.jacobian, points[i], points[i + 1], tangents[i], k,
                     system.test_functions, tol=1e-11,
                 )  # fmt: skip
+            if name in ("GH", "GPD", "CH"):
+                # a coefficient through a pole (e.g. l1 ~ 1/lambda_0 at a zero-Hopf point)
+                # changes sign without vanishing: keep only true zeros
+                value = system.test_functions(z, tangents[i])[k]
+                if not abs(value) <= 1e-6 * max(1.0, abs(ga), abs(gb)):
+                    continue
             if _genuine(system, name, z):
                 out.append(Found(after=offset + i, kind=name, z=z, located=ok))
     return out
