@@ -328,13 +328,14 @@ def _derive(
     else:
         props = [sympy.Poly(p.as_expr(), *variables) for p in polys]
     out: dict[MultiIndex, sympy.Expr] = {}
+    state = list(space.symbols.values())
     mean_rates: list[sympy.Expr] = []
     for i in range(n):
         rate: sympy.Expr = sympy.Integer(0)
         for r, a in enumerate(props):
             if stoich[i, r]:
                 rate += int(stoich[i, r]) * expectation(space, a)
-        mean_rates.append(sympy.expand(rate))
+        mean_rates.append(_tidy(rate, state))
     for alpha in space.indices:
         if sum(alpha) == 1:
             out[alpha] = mean_rates[alpha.index(1)]
@@ -359,11 +360,17 @@ def _derive(
                 if alpha[i] and sum(alpha) > 2:
                     lower = tuple(a - int(j == i) for j, a in enumerate(alpha))
                     total -= alpha[i] * space.central_moment(lower) * mean_rates[i]
-        out[alpha] = _tidy(total)
+        out[alpha] = _tidy(total, state)
     return out
 
 
-def _tidy(expr: sympy.Expr) -> sympy.Expr:
-    """Expand polynomials (canonical form for algebraic solvers); leave rational ones."""
-    expanded = sympy.expand(expr)
-    return expanded
+def _tidy(expr: sympy.Expr, state: Sequence[sympy.Symbol]) -> sympy.Expr:
+    """Expand polynomials (canonical form for algebraic solvers); leave rational ones.
+
+    Expanding the rational right-hand sides of the log-normal, gamma and
+    derivative-matching closures multiplies out nested powers (hundreds of thousands of
+    terms for a trimolecular reaction); as built they stay compact.
+    """
+    if expr.is_polynomial(*state):
+        return sympy.expand(expr)
+    return expr
