@@ -55,6 +55,9 @@ class Rosenstein:
     num_groups
         Reference points are split into this many contiguous groups; the standard error is
         the spread of the slopes fitted to their separate curves over the same window.
+        It is statistical only: the method's own bias (where the window sits on a curve
+        whose slope is not constant, finite data) is often larger, about 5-10% on the
+        Lorenz x(t) with 10,000 samples.
 
     References
     ----------
