@@ -180,3 +180,31 @@ def test_bad_input() -> None:
         closure_validity(net.rate_equations(), **common)
     with pytest.raises(InputError, match="twice"):
         closure_validity(net, closures=(Normal(), Normal()), **common)
+
+
+def test_a_closure_that_blows_up_is_judged_failed_with_where_it_stopped() -> None:
+    """Order-2 normal closure of dimerisation at Omega = 0.5 (mean ~ 0.6 molecules)."""
+    net = dimerisation().with_volume(0.5)
+    model = moment_equations(net, 2, closure=Normal())
+    grid = np.linspace(0.0, 20.0, 101)
+    ones = np.ones((len(grid), 1))
+    verdict, cm, _ = judge(
+        "normal",
+        0.5,
+        model,
+        net,
+        {"Omega": 0.5},
+        grid,
+        0.6 * ones,
+        0.01 * ones,
+        0.4 * ones,
+        0.01 * ones,
+        solve=solve,
+        find_equilibria=find_equilibria,
+        methods=(Algebraic, MultiStartNewton),
+        backend=BACKEND,
+        tolerances=(0.1, 0.3, 0.02),
+    )
+    assert verdict.verdict == "failed"
+    assert verdict.evidence[0].startswith("integration stopped")
+    assert np.isnan(cm[-1]).all() and np.isfinite(cm[0]).all()  # what was finished is kept

@@ -78,7 +78,7 @@ def negative_variance(
     if not bad.any():
         return False, float("nan"), ""
     k, s = np.argwhere(bad)[0]
-    low = float(np.min(variances))
+    low = float(np.nanmin(variances))
     return (
         True,
         float(t[k]),

@@ -353,7 +353,8 @@ def judge(
     if not finished:
         verdict = "failed"
         evidence.insert(
-            0, f"integration stopped: {traj.status} at t = {traj.t[-1] if k else t0:.4g}"
+            0,
+            f"integration stopped: {traj.status} at t = {float(getattr(traj, 't_final', t0)):.4g}",
         )
     elif negative or spurious or multiple or dependent:
         verdict = "invalid"
