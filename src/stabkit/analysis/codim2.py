@@ -399,7 +399,8 @@ def _assemble(
         for i, values in enumerate(eigs):
             crit, _ = critical_split(values, "H")
             kappa = float(np.real(crit[0] * crit[1]))
-            freq[i] = np.sqrt(kappa) if kappa > 0 else np.nan
+            scale = max(1.0, float(np.max(np.abs(values))))
+            freq[i] = np.sqrt(max(kappa, 0.0)) if kappa > -1e-10 * scale else np.nan
             if kappa > 0:
                 x, p = system.split(rows[i])
                 l1[i] = system.l1(x, p, system.deriv.jacobian(x, p), float(freq[i]))

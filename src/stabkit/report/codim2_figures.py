@@ -52,21 +52,8 @@ def plot_bifurcation_curve(
     name = label or default_name
     if len(curve):
         pts = curve.points
-        if curve.kind in ("H", "NS"):
-            real = np.isfinite(curve.frequency)
-            # widen by one point each side so the solid part reaches a BT point
-            real = real | np.roll(real, 1) & (np.arange(len(real)) > 0)
-            real = real | np.roll(real, -1) & (np.arange(len(real)) < len(real) - 1)
-            sub = np.nan_to_num(curve.first_lyapunov, nan=-1.0) > 0
-            sub = sub | np.roll(sub, 1) & (np.arange(len(sub)) > 0)
-            hopf = np.where(real & ~sub, pts[:, 1], np.nan)
-            ax.plot(pts[:, 0], hopf, color=color, label=name, **kwargs)
-            if np.any(real & sub):
-                subcritical = np.where(real & sub, pts[:, 1], np.nan)
-                ax.plot(pts[:, 0], subcritical, color=color, ls="--", label="Hopf, subcritical")
-            if not np.all(real):
-                ns = np.where(~real, pts[:, 1], np.nan)
-                ax.plot(pts[:, 0], ns, color=color, ls=":", lw=1, label="neutral saddle")
+        if curve.kind in ("H", "NS") and len(curve) > 1:
+            _styled_segments(ax, curve, color, name, kwargs)
         else:
             ax.plot(pts[:, 0], pts[:, 1], color=color, label=name, **kwargs)
     for s in curve.special_points:
@@ -77,6 +64,41 @@ def plot_bifurcation_curve(
     ax.set_xlabel(p1)
     ax.set_ylabel(p2)
     return ax
+
+
+def _styled_segments(
+    ax: Any, curve: BifurcationCurve, color: str, name: str, kwargs: dict[str, Any]
+) -> None:
+    """Each segment styled by its ends: neutral saddle (dotted) if either end has a real
+    pair, subcritical (dashed) if l1 > 0 at both ends, else solid."""
+    from matplotlib.collections import LineCollection
+
+    pts = curve.points
+    real = np.isfinite(curve.frequency)
+    l1 = np.nan_to_num(curve.first_lyapunov, nan=-1.0)
+    groups: dict[str, list[np.ndarray]] = {"solid": [], "dashed": [], "dotted": []}
+    for i in range(len(pts) - 1):
+        segment = pts[i : i + 2]
+        if not (real[i] and real[i + 1]):
+            groups["dotted"].append(segment)
+        elif l1[i] > 0 and l1[i + 1] > 0:
+            groups["dashed"].append(segment)
+        else:
+            groups["solid"].append(segment)
+    labels = {"solid": name, "dashed": f"{name}, subcritical", "dotted": "neutral saddle"}
+    for style, segments in groups.items():
+        if segments:
+            width = kwargs.get("lw", kwargs.get("linewidth", 1.5 if style != "dotted" else 1.0))
+            ax.add_collection(
+                LineCollection(
+                    segments,
+                    colors=color,
+                    linestyles=style,
+                    linewidths=width,
+                    label=labels[style],
+                )
+            )
+    ax.autoscale_view()
 
 
 def plot_stability_diagram(
