@@ -180,3 +180,20 @@ def test_python_function_model() -> None:
     assert "multi-start" in d.search
     (cp,) = d.special_points
     assert cp.parameter_values == pytest.approx((0.0, 0.0), abs=1e-8)
+
+
+def test_grid_invariants_and_saving(cusp_diagram, tmp_path) -> None:
+    """Per-cell counts agree with the per-equilibrium arrays; the table saves."""
+    _, d = cusp_diagram
+    valid = d.unstable_dims >= 0
+    np.testing.assert_array_equal(valid.sum(axis=2), d.num_equilibria)
+    np.testing.assert_array_equal((d.unstable_dims == 0).sum(axis=2), d.num_stable)
+    assert np.all(d.num_stable <= d.num_equilibria)
+    has = d.num_equilibria > 0
+    np.testing.assert_array_equal(
+        d.min_unstable[has], np.where(valid, d.unstable_dims, 99).min(axis=2)[has]
+    )
+    assert np.all(np.isnan(d.states[~valid]))
+    path = d.save(tmp_path / "diagram.csv")
+    assert path.read_text().splitlines()[0].startswith("b1,b2,x")
+    assert "grid" in d._repr_html_()
