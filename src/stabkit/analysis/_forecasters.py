@@ -161,7 +161,8 @@ class _FittedNVAR(FittedForecaster):
         for i in range(steps):
             arr = np.asarray(z[-self.window :])
             lin = self._linear(arr, arr.shape[0] - 1)[None, :]
-            nxt = arr[-1] + (_nvar_features(lin, self.monos) @ self.weights)[0]
+            with np.errstate(over="ignore", invalid="ignore"):  # a blow-up ends the forecast
+                nxt = arr[-1] + (_nvar_features(lin, self.monos) @ self.weights)[0]
             if not np.all(np.isfinite(nxt)):
                 out[i:] = np.nan
                 break
@@ -233,7 +234,8 @@ class _FittedESN(FittedForecaster):
         out = np.empty((steps, z.shape[1]))
         w_out = self.mats["w_out"]
         for i in range(steps):
-            u = _readout(r) @ w_out
+            with np.errstate(over="ignore", invalid="ignore"):
+                u = _readout(r) @ w_out
             if not np.all(np.isfinite(u)):
                 out[i:] = np.nan
                 break
