@@ -316,3 +316,25 @@ def test_list_of_dict_batches():
     np.testing.assert_allclose(op.dense(), 2 * x.T.numpy() @ x.numpy() / 30, atol=1e-12)
     g = ggn_operator(Wrap(), loss, batches)
     np.testing.assert_allclose(g.dense(), 2 * x.T.numpy() @ x.numpy() / 30, atol=1e-12)
+
+
+class _InPlaceBlock(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(3, 3)
+
+    def forward(self, x):
+        h = torch.tanh(self.lin(x))
+        h.mul_(2.0)  # overwrites tanh's output, which its derivative needs
+        return h
+
+
+@pytest.mark.parametrize("cache_graph", [True, False])
+def test_in_place_operation_error_names_the_module(cache_graph):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), _InPlaceBlock(), torch.nn.Linear(3, 1))
+    model = model.double()
+    x = torch.randn(6, 2, dtype=torch.float64)
+    y = torch.randn(6, 1, dtype=torch.float64)
+    with pytest.raises(InputError, match=r"module '1' \(_InPlaceBlock\.forward, line .*in-place"):
+        hessian_operator(model, lambda o, t: ((o - t) ** 2).mean(), (x, y), cache_graph=cache_graph)

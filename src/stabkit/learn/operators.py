@@ -283,6 +283,13 @@ class _TorchOperator:
         self.model.train(self.mode == "train")
         try:
             out = self._product(self._unflatten(t)).detach()
+        except (RuntimeError, NotImplementedError) as exc:
+            from stabkit.learn._diagnose import diagnose_product_failure
+
+            self._graph = None
+            raise diagnose_product_failure(
+                self.model, lambda: self._product(self._unflatten(t)), exc
+            ) from exc
         finally:
             self.model.train(was_training)
         if self.distributed:
