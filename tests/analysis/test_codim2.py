@@ -401,3 +401,27 @@ def test_period_two_points_are_refused() -> None:
     point = SimpleNamespace(kind="PD", state=np.array([0.5]), params={}, period=2)
     with pytest.raises(InputError, match="period 2"):
         continue_bifurcation_curve(m, point, (m.parameters[0], m.parameters[0] + "x"))
+
+
+def test_ring_of_brusselators_symmetric_crossing() -> None:
+    """Three diffusively coupled Brusselators: the homogeneous Hopf curve is still
+    b = 1 + a^2 with l1 = l1_single / 3 (the eigenvector spreads over three cells). A
+    double real eigenvalue (two symmetric Turing modes) crosses zero on the way: neither a
+    double Hopf nor a zero-Hopf point, and the curve must not jump there."""
+    n_cells = 3
+    eqs = {}
+    for i in range(n_cells):
+        j, k = (i + 1) % n_cells, (i - 1) % n_cells
+        eqs[f"x{i}"] = f"a - (b+1)*x{i} + x{i}^2*y{i} + d*(x{j} + x{k} - 2*x{i})"
+        eqs[f"y{i}"] = f"b*x{i} - x{i}^2*y{i} + 10*d*(y{j} + y{k} - 2*y{i})"
+    m = Model.from_equations(eqs, parameters={"a": 1.0, "b": 2.0, "d": 0.1})
+    curve = continue_bifurcation_curve(
+        m, ("H", [1.0, 2.0] * n_cells, {"a": 1.0, "b": 2.0, "d": 0.1}), ("a", "b"),
+        to={"a": (0.5, 1.5)},
+    )  # fmt: skip
+    a, b = curve.points.T
+    np.testing.assert_allclose(b, 1 + a**2, atol=1e-9)
+    assert not curve.special("HH")
+    l1_single = -(a**2 + 2) / (2 * a * (2 * a**2 + 1))
+    # (A^{-1} in l1 is ill-conditioned where the Turing modes cross zero: 1e-4 relative)
+    np.testing.assert_allclose(curve.first_lyapunov, l1_single / n_cells, rtol=1e-4)

@@ -50,6 +50,11 @@ def detect(
                 # singular there, so solve f = 0, Re lambda_1 = Re lambda_2 = 0 directly
                 theta = ga / (ga - gb)
                 z, ok = _refine_double_hopf(system, points[i] + theta * (points[i + 1] - points[i]))
+                if not ok:
+                    z, _, ok = locate_zero(
+                        system.residual, system.jacobian, points[i], points[i + 1],
+                        tangents[i], k, system.test_functions, tol=1e-11,
+                    )  # fmt: skip
             else:
                 z, _, ok = locate_zero(
                     system.residual, system.jacobian, points[i], points[i + 1], tangents[i], k,
@@ -69,35 +74,35 @@ def detect(
 def _refine_double_hopf(system: CurveSystem, z: np.ndarray) -> tuple[np.ndarray, bool]:
     """Newton on (f, Re lambda_1, Re lambda_2) = 0, the two pairs ordered by frequency.
 
-    The rows of the real parts come from central differences (step 1e-7), so the
-    iteration converges linearly at a rate of about 1e-7 per step.
+    The derivatives of the eigenvalues are exact: ``d lambda = w^H (dA) v / (w^H v)``
+    with left and right eigenvectors, ``dA`` from the symbolic second derivatives.
     """
+    from scipy.linalg import eig
+
     n = system.n
-
-    def pair_real_parts(zz: np.ndarray) -> np.ndarray:
-        values = system.eigenvalues(zz)
-        upper = values[values.imag > 0]
-        if upper.size < 2:
-            return np.full(2, np.nan)
-        top = upper[np.argsort(np.abs(upper.real))[:2]]
-        top = top[np.argsort(-top.imag)]
-        return top.real
-
     z = np.array(z, dtype=np.float64)
+    free = list(system.free)
     for _ in range(30):
         x, p = system.split(z)
-        res = np.concatenate([system.deriv.rhs(x, p), pair_real_parts(z)])
-        if not np.all(np.isfinite(res)):
+        a = system.deriv.jacobian(x, p)
+        values, left, right = eig(a, left=True, right=True)
+        upper = np.flatnonzero(values.imag > 0)
+        if upper.size < 2:
             return z, False
-        _, fp, _ = system.deriv.second_derivatives(x, p)
+        chosen = upper[np.argsort(np.abs(values[upper].real))[:2]]
+        chosen = chosen[np.argsort(-values[chosen].imag)]
+        fxx, fp, fxp = system.deriv.second_derivatives(x, p)
+        res = np.concatenate([system.deriv.rhs(x, p), values[chosen].real])
         jac = np.zeros((n + 2, n + 2))
-        jac[:n, :n] = system.deriv.jacobian(x, p)
-        jac[:n, n:] = fp[:, list(system.free)]
-        for j in range(n + 2):
-            h = 1e-7 * max(1.0, abs(z[j]))
-            e = np.zeros(n + 2)
-            e[j] = h
-            jac[n:, j] = (pair_real_parts(z + e) - pair_real_parts(z - e)) / (2 * h)
+        jac[:n, :n] = a
+        jac[:n, n:] = fp[:, free]
+        for row, k in enumerate(chosen):
+            w, v = left[:, k].conj(), right[:, k]
+            denom = w @ v
+            jac[n + row, :n] = np.real(np.einsum("i,ijk,j->k", w, fxx, v) / denom)
+            jac[n + row, n:] = np.real(np.einsum("i,ijk,j->k", w, fxp[:, :, free], v) / denom)
+        if not np.all(np.isfinite(res)) or not np.all(np.isfinite(jac)):
+            return z, False
         try:
             step = np.linalg.solve(jac, -res)
         except np.linalg.LinAlgError:
@@ -127,7 +132,8 @@ def _genuine(system: CurveSystem, name: str, z: np.ndarray) -> bool:
         return False  # on the neutral-saddle part of the curve
     if (system.kind, name) in (("LP", "ZH"), ("H", "HH")):
         pair, _ = critical_split(rest, "H")
-        return bool(np.real(pair[0] * pair[1]) > 1e-10 * scale)
+        # a complex pair +-i omega (not a double real eigenvalue, whose product is positive too)
+        return bool(np.real(pair[0] * pair[1]) > 1e-10 * scale and abs(pair[0].imag) > 1e-8 * scale)
     return True
 
 
