@@ -338,3 +338,33 @@ def test_in_place_operation_error_names_the_module(cache_graph):
     y = torch.randn(6, 1, dtype=torch.float64)
     with pytest.raises(InputError, match=r"module '1' \(_InPlaceBlock\.forward, line .*in-place"):
         hessian_operator(model, lambda o, t: ((o - t) ** 2).mean(), (x, y), cache_graph=cache_graph)
+
+
+def test_hugging_face_batch_encoding_is_accepted():
+    transformers = pytest.importorskip("transformers")
+    torch.manual_seed(0)
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = torch.nn.Embedding(10, 4)
+            self.out = torch.nn.Linear(4, 10)
+
+        def forward(self, input_ids, attention_mask):
+            h = self.emb(input_ids) * attention_mask[..., None]
+            return self.out(h.mean(dim=1))
+
+    ids = torch.randint(0, 10, (6, 5))
+    batch = transformers.BatchEncoding(
+        {"input_ids": ids, "attention_mask": torch.ones(6, 5), "labels": ids[:, 0]}
+    )
+
+    def loss(out, b):
+        return torch.nn.functional.cross_entropy(out, b["labels"])
+
+    model = Net().double()
+    batch["attention_mask"] = batch["attention_mask"].double()
+    op = hessian_operator(model, loss, batch)
+    plain = hessian_operator(model, loss, dict(batch))
+    v = np.random.default_rng(0).standard_normal(op.shape[0])
+    np.testing.assert_allclose(op.matvec(v), plain.matvec(v), rtol=1e-12)
