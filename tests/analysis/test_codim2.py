@@ -158,6 +158,9 @@ def test_double_hopf_point() -> None:
     )
     (hh,) = curve.special("HH")
     assert hh.parameter_values == pytest.approx((0.0, 0.0), abs=1e-8)
+    # the other Hopf curve p2 = -p1/2 crosses here: the trace stays on p1 = 0
+    np.testing.assert_allclose(curve.points[:, 0], 0.0, atol=1e-10)
+    assert curve.points[:, 1].min() < -0.99 and curve.points[:, 1].max() > 0.99
     assert (hh.coefficients["omega1"], hh.coefficients["omega2"]) == pytest.approx((2.5, 1.0))
     for key, value in {"p11": -2.0, "p22": -2.0, "p12": 0.0, "p21": 0.0}.items():
         assert hh.coefficients[key] == pytest.approx(value, abs=1e-9), key
