@@ -107,6 +107,69 @@ def symbolic_model(name: str, meta: dict[str, Any]) -> Any:
     )
 
 
+class _ObjectArrayNumpy:
+    """numpy, except that elementwise functions accept object arrays of sympy expressions."""
+
+    def __init__(self) -> None:
+        import sympy
+
+        self._sympy = {
+            "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "exp": sympy.exp,
+            "log": sympy.log, "sqrt": sympy.sqrt, "tanh": sympy.tanh, "sinh": sympy.sinh,
+            "cosh": sympy.cosh, "arctan": sympy.atan, "abs": sympy.Abs, "sign": sympy.sign,
+        }  # fmt: skip
+
+    def heaviside(self, a: Any, h0: Any) -> Any:
+        import sympy
+
+        if isinstance(a, np.ndarray):
+            flat = [sympy.Heaviside(v, h0) for v in a.ravel()]
+            return np.array(flat, dtype=object).reshape(a.shape)
+        return sympy.Heaviside(a, h0)
+
+    def __getattr__(self, name: str) -> Any:
+        fn = self._sympy.get(name)
+        if fn is None:
+            return getattr(np, name)
+
+        def apply(a: Any) -> Any:
+            if isinstance(a, np.ndarray):
+                return np.array([fn(v) for v in a.ravel()], dtype=object).reshape(a.shape)
+            return fn(a)
+
+        return apply
+
+
+def method_model(name: str, meta: dict[str, Any]) -> Any:
+    """A symbolic Model traced through the class's ``rhs`` method (parameters as numbers)."""
+    import dysts.flows as flows
+    import sympy
+
+    from stabkit.model.model import TIME, Model, ModelKind
+
+    system = getattr(flows, name)()
+    n = len(meta["initial_conditions"])
+    symbols = [sympy.Symbol(f"x{i}") for i in range(n)]
+    saved = flows.np
+    flows.np = _ObjectArrayNumpy()
+    try:
+        out = system.rhs(np.array(symbols, dtype=object), TIME)
+    finally:
+        flows.np = saved
+    eqs = tuple(sympy.sympify(e) for e in np.asarray(out, dtype=object).ravel())
+    if len(eqs) != n or any(not isinstance(e, sympy.Expr) for e in eqs):
+        raise TypeError("rhs did not give one expression per variable")
+    return Model(
+        name=name,
+        kind=ModelKind.ODE,
+        variables=tuple(s.name for s in symbols),
+        parameters=(),
+        equations=eqs,
+        default_state=tuple(float(v) for v in meta["initial_conditions"]),
+        default_params=(),
+    )
+
+
 def python_model(name: str, meta: dict[str, Any]) -> Any:
     """A plain-Python stabkit Model around the dysts class's ``rhs`` (finite differences)."""
     import dysts.flows as flows
@@ -125,7 +188,11 @@ def python_model(name: str, meta: dict[str, Any]) -> Any:
 def build_model(name: str, meta: dict[str, Any]) -> tuple[Any, str]:
     try:
         return symbolic_model(name, meta), "symbolic"
-    except Exception:  # any tracing failure: fall back to the class's numpy rhs
+    except Exception:  # any tracing failure: try the rhs method, then plain numpy
+        pass
+    try:
+        return method_model(name, meta), "symbolic (rhs)"
+    except Exception:
         return python_model(name, meta), "python"
 
 
@@ -339,6 +406,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--render-only", action="store_true", help="rewrite the tables from chaos.json"
     )
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="with --systems: replace those rows of chaos.json and rewrite the tables",
+    )
     args = parser.parse_args(argv)
     out = ROOT / "bench" / "results"
     if args.render_only:
@@ -362,6 +434,17 @@ def main(argv: list[str] | None = None) -> int:
     cap = args.cap if args.cap is not None else (1.0 if args.quick else 3.0)
     tic = time.perf_counter()
     rows = run_all(names, meta, cap)
+    if args.update and args.systems:
+        payload = json.loads((out / "chaos.json").read_text())
+        fresh = {r["system"]: _clean(r) for r in rows}
+        payload["rows"] = [fresh.get(r["system"], r) for r in payload["rows"]]
+        payload["summary"] = {**payload["summary"], **summary(payload["rows"])}
+        payload["updated"] = sorted(fresh)
+        (out / "chaos.json").write_text(json.dumps(_clean(payload), indent=1))
+        text = markdown(payload["rows"], payload["summary"], payload["cap_seconds"])
+        (out / "chaos.md").write_text(text)
+        (ROOT / "docs" / "chaos.md").write_text(text)
+        return 0
     head = summary(rows)
     head["wall_time"] = time.perf_counter() - tic
     out.mkdir(parents=True, exist_ok=True)
