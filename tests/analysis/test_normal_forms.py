@@ -394,3 +394,17 @@ def test_fold_and_cusp_coefficients_of_planar_normal_forms(a: float, c: float, k
     m0 = Model.from_equations({"x": f"({c})*x^3 + x*y", "y": f"-({k})*y + x^2"})
     # centre manifold y = x^2 / k + ...: x' = (c + 1/k) x^3
     assert cusp_coefficient(m0, [0.0, 0.0]) == pytest.approx(c + 1 / k, rel=1e-10)
+
+
+def test_l2_invariant_under_nonlinear_change_of_coordinates() -> None:
+    """At a Bautin point (l1 = 0) l2 does not depend on the coordinates: the quadratic
+    change x = u + 0.5 v^2 brings quadratic and cubic terms (and so every h-vector up to
+    fourth order into play) but must give l2 = 4 s again."""
+    base = {
+        "x": "-y - x*(x**2 + y**2)**2",
+        "y": "x - y*(x**2 + y**2)**2",
+    }
+    m = _transformed(base, {"x": "0.5*y**2"}, {})
+    assert not derivatives_for(m).is_zero(2)
+    assert first_lyapunov_coefficient(m, [0.0, 0.0]) == pytest.approx(0.0, abs=1e-12)
+    assert second_lyapunov_coefficient(m, [0.0, 0.0]) == pytest.approx(-4.0, rel=1e-9)
