@@ -12,6 +12,7 @@ and clustering.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import sys
 import time
@@ -46,14 +47,12 @@ def main(n: int, t_end: float, seed: int) -> None:
     result = estimator.run()
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu_start
-    import pybasin
-
     out = {
         "n": int(result["n_samples"]),
         "seconds": seconds,
         "cpu_seconds": cpu_seconds,
         "fractions": {str(k): float(v) for k, v in result["basin_stability"].items()},
-        "version": getattr(pybasin, "__version__", "unknown"),
+        "version": importlib.metadata.version("pybasin"),
         "python": sys.version.split()[0],
         "torch_threads": torch.get_num_threads(),
     }
