@@ -254,8 +254,12 @@ def rec_find(parent: np.ndarray, k: int) -> int:
 
 
 def _default_features(ys: np.ndarray) -> np.ndarray:
-    """Mean and standard deviation of each variable over the sampled window."""
-    return np.concatenate([ys.mean(axis=1), ys.std(axis=1)], axis=1)
+    """Smallest and largest value of each variable over the sampled window.
+
+    Unlike means and standard deviations, these do not depend on the phase at which the
+    window cuts a periodic orbit, once the window spans a whole period.
+    """
+    return np.concatenate([ys.min(axis=1), ys.max(axis=1)], axis=1)
 
 
 def run_features(

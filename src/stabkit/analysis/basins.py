@@ -10,7 +10,7 @@ r"""Attractors and their basins of attraction; basin stability; basin entropy.
   that enters cells of a known attractor ``consecutive_hits`` times in a row gets its label
   at once, so most orbits stop early.
 * :class:`FeatureClustering`: every orbit is integrated to ``t_max``, summarised by a
-  feature vector (default: mean and standard deviation of each variable after
+  feature vector (default: smallest and largest value of each variable after
   ``t_transient``) and the vectors are clustered by DBSCAN (Ester et al. 1996).
 
 Labels: ``1, 2, ...`` attractors; ``-1`` diverged (the integrator blew up, or the orbit left
@@ -133,8 +133,9 @@ class FeatureClustering:
     ----------
     features_fn
         ``features_fn(ys) -> (f,)`` for one orbit ``ys`` of shape ``(num_samples, n)``
-        sampled on ``[t_transient, t_max]``; ``None``: mean and standard deviation of
-        every variable (vectorised).
+        sampled on ``[t_transient, t_max]``; ``None``: smallest and largest value of
+        every variable (vectorised; independent of the phase of a periodic orbit when
+        the window spans a whole period).
     num_samples
         Samples per orbit.
     eps, min_samples
