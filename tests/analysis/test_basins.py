@@ -134,7 +134,7 @@ def test_feature_clustering_agrees_with_recurrences(duffing):
     sampler = Sampler({"x": (-2.0, 2.0), "y": (-2.0, 2.0)}, num=300, seed=5)
     rec = basins_of_attraction(duffing, sampler)
     feat = basins_of_attraction(
-        duffing, sampler, mapper=FeatureClustering(), t_transient=60.0, t_max=80.0
+        duffing, sampler, mapper=FeatureClustering(), t_transient=150.0, t_max=170.0
     )
     assert len(feat.attractors) == 2
     assert all(a.kind == "fixed_point" for a in feat.attractors)
