@@ -9,8 +9,9 @@ and imports it. The module holds
   dependants are recomputed);
 
 with counts ``x`` (float64, species order) and ``p`` = parameters then the volume
-Omega, followed by the simulation kernels of :mod:`stabkit.integrate._ssa_kernels`
-(so numba inlines the propensities into the loops). Functions are
+Omega, followed by the simulation kernels of :mod:`stabkit.integrate._ssa_kernels` and
+:mod:`stabkit.integrate._ssa_tau_kernels` (so numba inlines the propensities into the
+loops). Functions are
 ``@njit(cache=True, nogil=True)``; the file is named by a hash of the network's
 propensities and stoichiometry (not its default values), the generator, the template
 and the stabkit version, so a second run compiles nothing.
@@ -40,7 +41,9 @@ __all__ = [
     "network_arrays",
 ]
 
-_TEMPLATE = Path(__file__).resolve().parent / "_ssa_kernels.py"
+_TEMPLATES = tuple(
+    Path(__file__).resolve().parent / name for name in ("_ssa_kernels.py", "_ssa_tau_kernels.py")
+)
 _MARKER = "# ---- template body ----"
 _LOCK = threading.Lock()
 _LOADED: dict[str, CompiledNetwork] = {}
@@ -104,16 +107,17 @@ def generate_ssa_source(network: ReactionNetwork) -> str:
         one.append(f"        return {KernelPrinter(_symbol_names(network)).doprint(expr)}")
     one.append("    return math.nan\n")
     parts.append("\n".join(one))
-    text = _TEMPLATE.read_text()
-    if _MARKER not in text:  # pragma: no cover - the template is ours
-        raise CompilationError(f"{_TEMPLATE.name} has no {_MARKER!r} line")
-    parts.append("\n# ---- from template _ssa_kernels.py" + text.split(_MARKER, 1)[1])
+    for template in _TEMPLATES:
+        text = template.read_text()
+        if _MARKER not in text:  # pragma: no cover - the templates are ours
+            raise CompilationError(f"{template.name} has no {_MARKER!r} line")
+        parts.append(f"\n# ---- from template {template.name}" + text.split(_MARKER, 1)[1])
     return "".join(parts)
 
 
 def _generator_hash() -> str:
     h = hashlib.sha256()
-    for path in (Path(__file__).resolve(), _TEMPLATE):
+    for path in (Path(__file__).resolve(), *_TEMPLATES):
         h.update(path.read_bytes())
     return h.hexdigest()[:12]
 
