@@ -25,6 +25,10 @@ __all__ = [
 ]
 
 
+#: Smallest ratio of the amplitudes of consecutive windows of a sustained oscillation.
+SUSTAINED_RATIO = 0.8
+
+
 @dataclasses.dataclass(frozen=True)
 class Oscillation:
     """Amplitudes of a mean in the last and the previous window (half peak-to-peak)."""
@@ -38,8 +42,19 @@ class Oscillation:
         return self.amplitude / max(abs(self.level), 1e-300)
 
     def sustained(self, tolerance: float) -> bool:
-        """Amplitude above ``tolerance`` of the level and not decaying by half per window."""
-        return self.relative > tolerance and self.amplitude >= 0.5 * self.previous_amplitude
+        """Amplitude above ``tolerance`` of the level, shrinking by under 20% per window.
+
+        A slowly damped transient (ratio of consecutive amplitudes below 0.8) is not
+        sustained; a limit cycle keeps a ratio near one.
+        """
+        return (
+            self.relative > tolerance
+            and self.amplitude >= SUSTAINED_RATIO * self.previous_amplitude
+        )
+
+    def settled(self, tolerance: float) -> bool:
+        """Amplitude below ``tolerance`` of the level: at a fixed point."""
+        return self.relative <= tolerance
 
 
 def oscillation(

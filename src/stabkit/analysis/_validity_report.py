@@ -329,9 +329,16 @@ def judge(
             for s in range(num_species):
                 a, b = oscillation(cm[:, s]), oscillation(om[:, s])
                 level = max(abs(a.level), abs(b.level), 1e-12)
-                if (
+                apart = (
                     abs(a.level - b.level) / level > 5 * osc_tol
                     or abs(a.amplitude - b.amplitude) / level > 5 * osc_tol
+                )
+                a_cycle, b_cycle = a.sustained(osc_tol), b.sustained(osc_tol)
+                # one oscillates for good and the other does not; or both ended at
+                # different fixed points or on different cycles (a transient still
+                # decaying in either run decides nothing)
+                if a_cycle != b_cycle or (
+                    apart and ((a_cycle and b_cycle) or (a.settled(osc_tol) and b.settled(osc_tol)))
                 ):
                     dependent = True
                     evidence.append(

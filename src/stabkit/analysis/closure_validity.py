@@ -6,13 +6,16 @@ Schnoerr, Sanguinetti & Grima (2014) describe:
 
 - **negative variances** anywhere on the closure's trajectory;
 - **spurious oscillations**: the closure's means oscillate without decay at the end of
-  the run while the SSA mean has damped;
+  the run (amplitude above ``oscillation_tol`` of the mean, shrinking by under 20% per
+  quarter of the run) while the SSA mean has damped;
 - **several steady states**: more than one stable physical fixed point (means and
   covariance matrix admissible) of the closure, where the CME has one stationary law;
   unstable and unphysical fixed points are reported as evidence;
 - **dependence on initial conditions**: the closure started from the deterministic
   initial counts and from independent Poisson laws at the SSA's final means ends in
-  different states (a limit cycle coexisting with a stable fixed point, for example);
+  different states: one on a sustained oscillation and the other not (a limit cycle
+  coexisting with a stable fixed point), or both at different fixed points or cycles
+  (a transient still decaying decides nothing);
 
 and measures the relative errors of the means and variances at the final time against
 the SSA, with the SSA's standard errors. Each (closure, Omega) gets a verdict --
@@ -155,7 +158,8 @@ def closure_validity(
         a closure is ``"inaccurate"``.
     oscillation_tol
         Half peak-to-peak amplitude, relative to the mean, above which an oscillation in
-        the last quarter of the run counts (and decays by less than half per quarter).
+        the last quarter of the run counts as sustained when it also shrinks by less
+        than 20% from the quarter before.
     backend
         ``"numba"`` or ``"numpy"`` kernels for the moment equations.
 

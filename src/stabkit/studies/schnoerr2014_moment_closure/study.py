@@ -80,7 +80,7 @@ def amplitude(x: np.ndarray) -> tuple[float, float]:
 
 def sustained(x: np.ndarray) -> bool:
     last, before = amplitude(x)
-    return last > OSCILLATION_TOL and last >= 0.5 * before
+    return last > OSCILLATION_TOL and last >= 0.8 * before
 
 
 def physical(state: dict[str, float]) -> bool:
