@@ -457,3 +457,17 @@ def test_raw_and_central_conversions_match_a_discrete_law(points, order, central
         expected = raw(alpha) if central else cen(alpha)
         value = other.subs(subs) if isinstance(other, sympy.Basic) else other
         assert float(value) == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+def test_derivative_matching_at_order_two_is_the_lognormal_closure() -> None:
+    """log E[x^p] quadratic in p interpolates the moments of order <= 2 exactly as the
+    multivariate log-normal does: the two closures coincide at order 2 (any n)."""
+    mean = np.array([2.0, 5.0, 3.0])
+    cov = np.array([[1.0, 0.8, -0.2], [0.8, 4.0, 0.5], [-0.2, 0.5, 2.0]])
+    dm = _space(DerivativeMatching(), 2, n=3, central=False)
+    ln = _space(LogNormal(), 2, n=3, central=False)
+    subs = _values(dm, mean, cov)
+    for alpha in [(3, 0, 0), (2, 1, 0), (1, 1, 1), (2, 2, 0), (1, 2, 1), (0, 0, 4)]:
+        a = float(dm.raw_moment(alpha).subs(subs))
+        b = float(ln.raw_moment(alpha).subs(subs))
+        assert a == pytest.approx(b, rel=1e-10), alpha

@@ -191,7 +191,8 @@ class DerivativeMatching(Closure):
     order alpha of log mu_p vanishes, so the time derivatives of the closed and exact
     moments match at a deterministic initial condition (Singh & Hespanha, IEEE TAC 56,
     414 (2011), Theorem 1). Moments above m + 1 follow by the same rule from closed
-    ones. Needs positive raw moments.
+    ones. Needs positive raw moments. At order 2 it coincides with :class:`LogNormal`
+    (log E[x^p] = p.nu + p^T Sigma p / 2 is the quadratic that interpolates).
     """
 
     name: ClassVar[str] = "derivative-matching"
