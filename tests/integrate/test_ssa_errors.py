@@ -184,3 +184,52 @@ def test_seed_none_records_entropy_for_replay() -> None:
     first = ssa(BIRTH_DEATH, (0.0, 1.0), num_runs=3)
     replay = ssa(BIRTH_DEATH, (0.0, 1.0), num_runs=3, seed=first.provenance.seed)
     assert np.array_equal(first.counts, replay.counts)
+
+
+def _xoshiro_next(s: list[int]) -> int:
+    """Reference xoshiro256** (Blackman and Vigna 2018) on Python integers."""
+    mask = (1 << 64) - 1
+
+    def rotl(v: int, k: int) -> int:
+        return ((v << k) | (v >> (64 - k))) & mask
+
+    result = (rotl((s[1] * 5) & mask, 7) * 9) & mask
+    t = (s[1] << 17) & mask
+    s[2] ^= s[0]
+    s[3] ^= s[1]
+    s[1] ^= s[2]
+    s[0] ^= s[3]
+    s[2] ^= t
+    s[3] = rotl(s[3], 45)
+    return result
+
+
+def _xoshiro_jump(s: list[int]) -> list[int]:
+    jump = (0x180EC6D33CFD0ABA, 0xD5A61266F0C9392C, 0xA9582618E03FC9AA, 0x39ABDC4529B1661C)
+    acc = [0, 0, 0, 0]
+    for word in jump:
+        for b in range(64):
+            if word >> b & 1:
+                acc = [a ^ v for a, v in zip(acc, s, strict=True)]
+            _xoshiro_next(s)
+    return acc
+
+
+def test_random_streams_match_a_reference_implementation() -> None:
+    from stabkit.integrate._ssa_codegen import compile_network
+
+    module = compile_network(BIRTH_DEATH).module
+    base = [1, 2, 3, 4]
+    states = np.empty((3, 4), dtype=np.uint64)
+    module.ssa_seed_states(np.array(base, dtype=np.uint64), states)
+    expected = [list(base)]
+    for _ in range(2):
+        expected.append(_xoshiro_jump(list(expected[-1])))
+    assert states.tolist() == expected
+    reference = list(base)
+    draws = [_xoshiro_next(reference) for _ in range(5)]
+    assert draws[0] == 11520  # rotl(2 * 5, 7) * 9
+    state = np.array(base, dtype=np.uint64)
+    assert [int(module._ssa_next(state)) for _ in range(5)] == draws
+    uniform = module._ssa_uniform(np.array(base, dtype=np.uint64))
+    assert uniform == (11520 >> 11) / 2.0**53

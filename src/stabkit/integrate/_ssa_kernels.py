@@ -75,6 +75,33 @@ def _ssa_next(s):
     return result
 
 
+_JUMP = np.array(
+    [0x180EC6D33CFD0ABA, 0xD5A61266F0C9392C, 0xA9582618E03FC9AA, 0x39ABDC4529B1661C],
+    dtype=np.uint64,
+)
+_U1 = np.uint64(1)
+
+
+@_jit
+def ssa_seed_states(base, out):
+    # out[r] = base advanced by r * 2^128 steps (the xoshiro256 jump polynomial): runs
+    # draw from non-overlapping stretches of one sequence
+    s = base.copy()
+    acc = np.empty(4, dtype=np.uint64)
+    for r in range(out.shape[0]):
+        out[r] = s
+        acc[:] = 0
+        for word in range(4):
+            for b in range(64):
+                if _JUMP[word] & (_U1 << np.uint64(b)):
+                    acc[0] ^= s[0]
+                    acc[1] ^= s[1]
+                    acc[2] ^= s[2]
+                    acc[3] ^= s[3]
+                _ssa_next(s)
+        s[:] = acc
+
+
 @_jit
 def _ssa_uniform(s):
     # in [0, 1), 53 random bits

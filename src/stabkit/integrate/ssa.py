@@ -14,9 +14,12 @@ common time grid with one of three methods:
 
 The propensities are compiled by numba from the network's sympy expressions (a
 generated module, cached on disk). Runs are split into chunks simulated on
-``numba.get_num_threads()`` threads (the kernels release the GIL); each run draws from
-its own xoshiro256** stream seeded from ``numpy.random.SeedSequence(seed).spawn``, so a
-result depends on the seed and never on the number of threads.
+``numba.get_num_threads()`` threads (the kernels release the GIL). Each run draws from
+its own stream of the xoshiro256** generator (Blackman and Vigna 2018): run 0 starts
+from a state made by ``numpy.random.SeedSequence(seed)``, run ``r`` from that state
+advanced ``r`` times by the generator's jump polynomial (2^128 steps each), so the
+streams never overlap, and a result depends on the seed and never on the number of
+threads or on how the runs are split.
 """
 
 from __future__ import annotations
@@ -164,8 +167,8 @@ def _check_count(value: object, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
-def _seeds(seed: object, num_runs: int) -> tuple[np.ndarray, int]:
-    """Per-run xoshiro256** states from ``SeedSequence(seed).spawn``; and the entropy used."""
+def _base_state(seed: object) -> tuple[np.ndarray, int]:
+    """The generator state of run 0 from ``SeedSequence(seed)``; and the entropy used."""
     if isinstance(seed, np.random.SeedSequence):
         sequence = seed
     elif seed is None:
@@ -174,14 +177,11 @@ def _seeds(seed: object, num_runs: int) -> tuple[np.ndarray, int]:
         sequence = np.random.SeedSequence(int(seed))
     else:
         raise InputError(f"seed={seed!r}: pass a whole number >= 0, a SeedSequence or None")
-    states = np.empty((num_runs, 4), dtype=np.uint64)
-    for r, child in enumerate(sequence.spawn(num_runs)):
-        state = child.generate_state(4, np.uint64)
-        if not state.any():  # pragma: no cover - probability 2^-256
-            state[0] = 1
-        states[r] = state
+    state = sequence.generate_state(4, np.uint64)
+    if not state.any():  # pragma: no cover - probability 2^-256
+        state[0] = 1
     entropy = sequence.entropy if isinstance(sequence.entropy, int) else 0
-    return states, int(entropy)
+    return state, int(entropy)
 
 
 def _method_args(method: SSAMethod, arrays: Any) -> tuple[Any, ...]:
@@ -228,6 +228,7 @@ def _warm(compiled: CompiledNetwork, method: SSAMethod, x0: np.ndarray, p: np.nd
         np.full((1, 1, n_s), np.nan), np.zeros((1, n_r), np.int64), np.zeros(1, np.int64),
         np.zeros(1), np.zeros((1, 4), np.int64), *_method_args(method, arrays),
     )  # fmt: skip
+    compiled.module.ssa_seed_states(np.ones(4, np.uint64), np.empty((1, 4), np.uint64))
     compiled._warmed.add(name)
     return time.perf_counter() - t0
 
@@ -265,7 +266,8 @@ def ssa(
     seed
         A whole number, a :class:`numpy.random.SeedSequence`, or ``None`` (fresh
         entropy, recorded in ``provenance.seed`` so the run can be repeated). Run ``r``
-        uses the ``r``-th spawned child of ``SeedSequence(seed)``.
+        uses the stream ``r`` jumps (of 2^128 draws) after the one ``SeedSequence(seed)``
+        starts, so the first runs of a larger ensemble are the same.
     params
         Parameter values overriding the network's defaults (a mapping or a full vector).
     y0
@@ -339,12 +341,14 @@ def ssa(
         threads = _check_count(num_threads, "num_threads")
     param_vector = network.param_vector(params)
     counts0 = network.count_vector(y0)
-    seeds, entropy = _seeds(seed, runs)
+    base, entropy = _base_state(seed)
 
     x0 = counts0.astype(np.float64)
     p = np.concatenate([param_vector, [float(network.volume)]])
     compiled = compile_network(network)
     compile_time = compiled.codegen_time + _warm(compiled, method, x0, p)
+    seeds = np.empty((runs, 4), dtype=np.uint64)
+    compiled.module.ssa_seed_states(base, seeds)
     arrays = network_arrays(network)
     extra = _method_args(method, arrays)
 
