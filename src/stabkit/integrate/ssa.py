@@ -303,7 +303,17 @@ def ssa(
     keeps a putative firing time per reaction and rescales it
     ``t + (a_old / a_new)(tau_j - t)`` when its propensity changes. Tau-leaping fires
     ``Poisson(a_j tau)`` of each non-critical reaction with
-    ``tau = min_i max(eps x_i / g_i, 1) / max(|mu_i|, sigma_i^2 / max(eps x_i / g_i, 1))``.
+    ``tau = min_i min(b_i / |mu_i|, b_i^2 / sigma_i^2)``, ``b_i = max(eps x_i / g_i, 1)``,
+    where ``mu_i`` and ``sigma_i^2`` are the mean and variance of the change of species
+    ``i`` per unit time from the non-critical reactions (Cao, Gillespie and Petzold 2006,
+    eq. 33). Leaps also end on output times, so the output is that of the leaping process.
+
+    References
+    ----------
+    D. T. Gillespie, J. Phys. Chem. 81, 2340 (1977); M. A. Gibson and J. Bruck,
+    J. Phys. Chem. A 104, 1876 (2000); Y. Cao, D. T. Gillespie and L. R. Petzold,
+    J. Chem. Phys. 124, 044109 (2006); D. Blackman and S. Vigna, Scrambled linear
+    pseudorandom number generators (2018).
 
     Examples
     --------
