@@ -80,7 +80,7 @@ class StationaryDistribution:
     species
         The species.
     values
-        Counts ``0 .. max``, shape ``(K,)``.
+        Counts from the smallest to the largest seen, shape ``(K,)``.
     probability, standard_error
         Fraction of time spent at each count (sums to 1), and its standard error from
         the spread between runs (NaN with one run).
@@ -278,12 +278,12 @@ class SSAResult(Result):
         if runs.shape[0] == 0:
             raise InputError("no run reached the end; nothing to average")
         values = runs.astype(np.int64)
-        top = int(values.max())
-        per_run = np.zeros((runs.shape[0], top + 1))
+        low, top = int(values.min()), int(values.max())
+        per_run = np.zeros((runs.shape[0], top - low + 1))
         for r in range(runs.shape[0]):
-            per_run[r] = np.bincount(values[r], weights=weights, minlength=top + 1)
+            per_run[r] = np.bincount(values[r] - low, weights=weights, minlength=top - low + 1)
         probability = per_run.mean(axis=0)
-        grid = np.arange(top + 1, dtype=np.float64)
+        grid = np.arange(low, top + 1, dtype=np.float64)
         means = per_run @ grid
         variances = per_run @ grid**2 - means**2
         count = runs.shape[0]
@@ -295,7 +295,7 @@ class SSAResult(Result):
         mean = float(probability @ grid)
         return StationaryDistribution(
             species=species,
-            values=np.arange(top + 1),
+            values=np.arange(low, top + 1),
             probability=probability,
             standard_error=spread(per_run),
             mean=mean,
