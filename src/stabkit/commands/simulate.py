@@ -70,10 +70,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="output times (default: %(default)s)",
     )
     parser.add_argument("--out", metavar="FILE", help="output file: .parquet, .csv or .json")
+    parser.add_argument(
+        "--ssa",
+        action="store_true",
+        help="stochastic simulation of a reaction network (--ensemble runs; --method direct, "
+        "next or tau); same as `stabkit ssa`",
+    )
+    parser.add_argument("--runs", type=int, metavar="N", help="SSA runs (same as --ensemble)")
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
     """Integrate and print a summary; write ``--out`` when given."""
+    if getattr(args, "ssa", False):
+        from stabkit.commands.ssa import run_from_cli
+
+        if args.method is not None and args.method not in ("direct", "next", "tau"):
+            raise InputError(f"--method {args.method!r} with --ssa: use direct, next or tau")
+        return run_from_cli(args, console)
     import numpy as np
 
     import stabkit
