@@ -24,7 +24,7 @@ $(VENV)/.installed-core: $(PY) pyproject.toml
 
 $(VENV)/.installed-dev: $(PY) pyproject.toml
 	$(PIP) install --quiet "$(TORCH)"
-	$(PIP) install --quiet -e ".[dev,report,learn,dask]"
+	$(PIP) install --quiet -e ".[dev,report,learn,dask,studies,sensitivity,sbml,integrations]"
 	touch $@ $(VENV)/.installed-core
 
 $(VENV)/.installed-bench: $(VENV)/.installed-dev
