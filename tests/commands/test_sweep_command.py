@@ -112,3 +112,19 @@ def test_bad_input_is_one_line_and_exit_2(extra, needle, capsys):
     assert main(["sweep", "brusselator", "--executor", "serial", *extra]) == 2
     line = _error_line(capsys.readouterr().err)
     assert needle in line
+
+
+def test_newton_analysis_with_integer_option(tmp_path, capsys):
+    out = tmp_path / "n.csv"
+    argv = ["sweep", "brusselator", "--analysis", "newton", "--option", "max_iter=30"]
+    argv += ["--over", "b=0.5:3.5:4", "--over", "a=0.8:1.6:3", "--executor", "serial"]
+    assert main([*argv, "--out", str(out), "--no-progress"]) == 0
+    frame = pd.read_csv(out)
+    assert (frame["status"] == "ok").all()
+    np.testing.assert_allclose(frame["eq_y"], frame["b"] / frame["a"], atol=1e-10)
+    np.testing.assert_allclose(
+        frame["max_real_part"],
+        _leading_real_part(frame["a"].to_numpy(), frame["b"].to_numpy()),
+        atol=1e-9,
+    )
+    capsys.readouterr()

@@ -30,10 +30,16 @@ HELP = "run an analysis over a parameter grid or sample (pool or Dask), resumabl
 _SAMPLES = ("grid", "lhs", "sobol")
 
 
-def _analysis_names() -> list[str]:
+def _registry() -> dict[str, Any]:
+    """The ready-made analyses the CLI can run (those needing no Python function)."""
     from stabkit.sweep.analyses import ANALYSES
+    from stabkit.sweep.fast_analyses import NewtonStability
 
-    return sorted(ANALYSES)
+    return {**ANALYSES, "newton": NewtonStability}
+
+
+def _analysis_names() -> list[str]:
+    return sorted(_registry())
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,7 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--analysis",
         default="equilibria",
         metavar="NAME",
-        help=f"per-point analysis: {', '.join(_analysis_names())} (default: equilibria)",
+        help=f"per-point analysis: {', '.join(_analysis_names())} (default: equilibria); "
+        "newton: Newton from the model's state, then the eigenvalues (fast)",
     )
     parser.add_argument(
         "--over",
@@ -137,20 +144,23 @@ def _points(args: argparse.Namespace) -> Any:
 
 
 def _analysis(name: str, options: list[str]) -> Any:
-    from stabkit.sweep.analyses import ANALYSES, analysis_from_name
-
+    registry = _registry()
     settings: dict[str, Any] = dict(parse_params(options, option="--option"))
-    cls = ANALYSES.get(name)
+    cls = registry.get(name)
     if cls is None:
-        return analysis_from_name(name)  # raises with the known names
-    fields = [f.name for f in dataclasses.fields(cls) if f.name != "name"]
-    for key in settings:
+        raise InputError(
+            f"--analysis {name!r}: known analyses are {sorted(registry)}{suggest(name, registry)}"
+        )
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "name"}
+    for key, value in settings.items():
         if key not in fields:
             raise InputError(
                 f"--option {key}=...: analysis {name!r} has no setting {key!r}"
-                f"{suggest(key, fields)}; its settings: {', '.join(fields) or 'none'}"
+                f"{suggest(key, list(fields))}; its settings: {', '.join(fields) or 'none'}"
             )
-    return analysis_from_name(name, **settings)
+        if isinstance(fields[key].default, int) and float(value).is_integer():
+            settings[key] = int(value)
+    return cls(**settings)
 
 
 def _executor(args: argparse.Namespace) -> Any:
