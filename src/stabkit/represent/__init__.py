@@ -6,6 +6,7 @@ returning a :class:`RepresentationResult` with its standard error or interval.
 """
 
 from stabkit.represent._result import RepresentationResult
+from stabkit.represent.similarity import CKA_KINDS, cka, procrustes_similarity, rsa
 from stabkit.represent.stability import (
     feature_split_stability,
     rdm_drift,
@@ -14,7 +15,11 @@ from stabkit.represent.stability import (
 )
 
 __all__ = [
+    "CKA_KINDS",
     "RepresentationResult",
+    "cka",
+    "procrustes_similarity",
+    "rsa",
     "feature_split_stability",
     "rdm_drift",
     "rdm_similarity",

@@ -210,7 +210,11 @@ def feature_split_stability(
             uniq, inverse = np.unique(rows, return_inverse=True)
             xs = x[uniq]
             index = _pair_index(inverse, uniq.size)
-            s = np.array(_map(lambda p: _score_split(xs, p[0], p[1], metric, index), parts, jobs))
+            s = np.array(
+                _map(
+                    lambda p, xs=xs, ix=index: _score_split(xs, p[0], p[1], metric, ix), parts, jobs
+                )
+            )
             s = s[np.isfinite(s)]
             if s.size:
                 boot.append(float(s.mean()))
@@ -302,7 +306,7 @@ def _paired_rdm(
     est = _correlate(ra, rb, method)
     boot: list[float] = []
     for _ in range(n_bootstrap):
-        index = _pair_index(rng.choice(m, m, replace=True), m)
+        index = _pair_index(np.asarray(rng.choice(m, m, replace=True)), m)
         s = _correlate(ra[index], rb[index], method)
         if np.isfinite(s):
             boot.append(1.0 - s if drift else s)
