@@ -18,10 +18,10 @@ __all__ = [
     "CKA_KINDS",
     "RepresentationResult",
     "cka",
-    "procrustes_similarity",
-    "rsa",
     "feature_split_stability",
+    "procrustes_similarity",
     "rdm_drift",
     "rdm_similarity",
     "replicate_stability",
+    "rsa",
 ]

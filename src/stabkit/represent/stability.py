@@ -167,8 +167,8 @@ def feature_split_stability(
     >>> import numpy as np
     >>> Z = np.random.default_rng(0).standard_normal((100, 3))
     >>> X = Z @ np.random.default_rng(1).standard_normal((3, 40))
-    >>> round(feature_split_stability(X, n_splits=5).estimate, 1)
-    1.0
+    >>> feature_split_stability(X, n_splits=5).estimate > 0.8
+    True
     """
     t0 = time.perf_counter()
     _check_common(metric, ("cosine", "correlation"), ci, kwargs)
