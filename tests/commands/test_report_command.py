@@ -134,3 +134,12 @@ def test_report_renders_in_headless_chromium(tmp_path, capsys):
     assert non_white > 0.02  # text, tables and the embedded figure are drawn
     assert pixels.std() > 0.05
     capsys.readouterr()
+
+
+def test_docstring_examples():
+    import doctest
+
+    import stabkit.report.sweep_figures as mod
+
+    result = doctest.testmod(mod)
+    assert result.failed == 0 and result.attempted > 0

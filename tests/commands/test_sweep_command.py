@@ -128,3 +128,17 @@ def test_newton_analysis_with_integer_option(tmp_path, capsys):
         atol=1e-9,
     )
     capsys.readouterr()
+
+
+def test_a_two_worker_pool_gives_the_serial_table(tmp_path, capsys):
+    argv = ["sweep", "brusselator", "--analysis", "newton", "--over", "b=0.5:3.5:6"]
+    argv += ["--over", "a=0.8:1.6:2", "--no-progress", "--chunk-size", "3"]
+    assert main([*argv, "--executor", "serial", "--out", str(tmp_path / "s.parquet")]) == 0
+    assert (
+        main([*argv, "--executor", "local", "--workers", "2", "--out", str(tmp_path / "p.parquet")])
+        == 0
+    )
+    assert "LocalPool" in capsys.readouterr().out
+    s = pd.read_parquet(tmp_path / "s.parquet").drop(columns=["seconds"])
+    p = pd.read_parquet(tmp_path / "p.parquet").drop(columns=["seconds"])
+    pd.testing.assert_frame_equal(s, p)

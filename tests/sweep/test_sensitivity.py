@@ -18,7 +18,7 @@ import pytest
 
 from stabkit.errors import InputError
 from stabkit.model import library
-from stabkit.sweep import Equilibria
+from stabkit.sweep import Equilibria, LocalPool
 from stabkit.sweep.sensitivity import morris_screening, sobol_indices
 
 PI = math.pi
@@ -188,3 +188,25 @@ def test_docstring_examples():
 
     result = doctest.testmod(mod)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_a_process_pool_gives_the_serial_indices():
+    """The design travels to the workers (cloudpickle) and comes back in point order."""
+    model = library.get("brusselator")
+    kwargs = {
+        "bounds": {"a": (0.8, 1.2), "b": (1.0, 1.4)},
+        "outcome": "max_real_part",
+        "num_samples": 16,
+        "second_order": False,
+    }
+    from stabkit.sweep.fast_analyses import LinearStability
+
+    job = LinearStability(_brusselator_equilibrium)
+    serial = sobol_indices(job, model, executor="serial", **kwargs)
+    pooled = sobol_indices(job, model, executor=LocalPool(2), chunk_size=16, **kwargs)
+    np.testing.assert_array_equal(serial.first_order, pooled.first_order)
+    np.testing.assert_array_equal(serial.total, pooled.total)
+
+
+def _brusselator_equilibrium(p):
+    return {"x": p["a"], "y": p["b"] / p["a"]}
