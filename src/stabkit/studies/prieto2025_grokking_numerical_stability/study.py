@@ -68,7 +68,7 @@ def train(config: dict[str, Any], p: int, variant: str, epochs: int) -> dict[str
     if variant == "perpgrad":
         opt = PerpGrad(model.parameters(), lr=lr, weight_decay=0.0)
     else:
-        betas = tuple(float(b) for b in config["betas"])
+        betas = (float(config["betas"][0]), float(config["betas"][1]))
         opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=betas, weight_decay=0.0)
     xtr, xte = xtr.to(dtype), xte.to(dtype)
     rows = []
