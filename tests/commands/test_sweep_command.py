@@ -105,6 +105,7 @@ def test_latin_hypercube_sample_to_csv_and_json(tmp_path, capsys):
         (["--over", "b=0:1:2", "--out", "x.txt"], ".parquet, .csv or .json"),
         (["--over", "b=0:1", "--sample", "sobol"], "--num-samples"),
         (["--over", "b=1:0", "--sample", "lhs", "--num-samples", "4"], "empty range"),
+        (["--over", "b=0:1:5", "--sample", "lhs", "--num-samples", "4"], "--num-samples"),
         ([], "at least one --over"),
     ],
 )

@@ -129,12 +129,13 @@ def _points(args: argparse.Namespace) -> Any:
         name, sep, rest = item.partition("=")
         parts = rest.split(":")
         try:
-            if not sep or not name.strip().isidentifier() or len(parts) not in (2, 3):
+            if not sep or not name.strip().isidentifier() or len(parts) != 2:
                 raise ValueError
             lo, hi = float(parts[0]), float(parts[1])
         except ValueError:
             raise InputError(
-                f"--over {item!r}: with --sample {args.sample} write NAME=LO:HI (e.g. b=0:4)"
+                f"--over {item!r}: with --sample {args.sample} write NAME=LO:HI (e.g. b=0:4); "
+                "the number of points is --num-samples"
             ) from None
         if not lo < hi:
             raise InputError(f"--over {item!r}: empty range (need LO < HI)")
