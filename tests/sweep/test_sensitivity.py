@@ -210,3 +210,23 @@ def test_a_process_pool_gives_the_serial_indices():
 
 def _brusselator_equilibrium(p):
     return {"x": p["a"], "y": p["b"] / p["a"]}
+
+
+def test_store_identity_is_stable_across_processes(tmp_path):
+    """The job's name in the store has no memory address: a new process resumes the store."""
+    import subprocess
+    import sys
+
+    code = (
+        "import math\n"
+        "from stabkit.sweep.sensitivity import sobol_indices\n"
+        "f = lambda p: math.sin(p['x']) + 2 * p['y']\n"
+        "r = sobol_indices(f, bounds={'x': (0, 3), 'y': (0, 1)}, num_samples=8,\n"
+        f"    second_order=False, executor='serial', store={str(tmp_path / 's')!r})\n"
+        "print(r.stats.extra['num_computed'], r.stats.extra['num_reused'])\n"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        for _ in range(2)
+    ]
+    assert [r.stdout.split() for r in runs] == [["32", "0"], ["0", "32"]], runs[1].stderr

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["as_job", "complete_blocks", "evaluate", "problem_of", "sweep_extra"]
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)
 class _SampleRow:
     """Per-point job of a sensitivity sweep: point ``{"sample": i}`` -> row ``i`` of the design.
 
@@ -33,6 +33,17 @@ class _SampleRow:
     model_hash: str | None
     design: np.ndarray = dataclasses.field(repr=False, compare=False)
     model: Any = dataclasses.field(repr=False, compare=False, default=None)
+
+    def __repr__(self) -> str:
+        from stabkit.sweep.fast_analyses import _function_id
+
+        inner = repr(self.inner) if dataclasses.is_dataclass(self.inner) else None
+        if inner is None or " at 0x" in inner:
+            inner = _function_id(self.inner)
+        return (
+            f"_SampleRow(inner={inner}, names={self.names!r}, design_hash={self.design_hash!r}, "
+            f"model_hash={self.model_hash!r})"
+        )
 
     def __call__(self, point: Mapping[str, float]) -> dict[str, Any]:
         row = self.design[round(point["sample"])]
