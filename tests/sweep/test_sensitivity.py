@@ -67,6 +67,7 @@ def test_linear_function_indices_are_the_variance_shares():
         f, bounds=bounds, outcome="y", num_samples=512, second_order=False, executor="serial"
     )
     assert r.second_order is None
+    assert "S1 = " in r._repr_html_() and "ST = " in r._repr_html_()
     np.testing.assert_allclose(r.first_order, shares, atol=0.02)
     np.testing.assert_allclose(r.total, shares, atol=0.02)
 
@@ -123,6 +124,7 @@ def test_morris_ranks_the_ishigami_inputs_as_the_exact_elementary_effects():
     # x2 enters additively: its elementary effects do not depend on x1 or x3
     assert r.mu_star[1] == pytest.approx(exact[1], rel=1e-9)
     assert list(r.to_frame().columns) == ["name", "mu", "mu_star", "mu_star_conf", "sigma"]
+    assert "mu* = " in r._repr_html_()
 
 
 def test_model_analysis_brusselator_leading_real_part():

@@ -88,6 +88,19 @@ class SobolIndices(Result):
             }
         )
 
+    def _summary_rows(self) -> list[tuple[str, str]]:
+        rows = super()._summary_rows()
+        rows.append(("outcome", f"{self.outcome} ({self.num_evaluations} evaluations)"))
+        for i, name in enumerate(self.names):
+            rows.append(
+                (
+                    name,
+                    f"S1 = {self.first_order[i]:.3f} +- {self.first_order_conf[i]:.3f}, "
+                    f"ST = {self.total[i]:.3f} +- {self.total_conf[i]:.3f}",
+                )
+            )
+        return rows
+
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Bars of ``S1`` and ``ST`` with their confidence intervals."""
         import matplotlib.pyplot as plt
@@ -136,6 +149,19 @@ class MorrisResult(Result):
         """The inputs from the most to the least influential (by ``mu_star``)."""
         order = np.argsort(-np.asarray(self.mu_star), kind="stable")
         return tuple(self.names[i] for i in order)
+
+    def _summary_rows(self) -> list[tuple[str, str]]:
+        rows = super()._summary_rows()
+        rows.append(("outcome", f"{self.outcome} ({self.num_trajectories} trajectories)"))
+        for i, name in enumerate(self.names):
+            rows.append(
+                (
+                    name,
+                    f"mu* = {self.mu_star[i]:.4g} +- {self.mu_star_conf[i]:.2g}, "
+                    f"sigma = {self.sigma[i]:.4g}",
+                )
+            )
+        return rows
 
     def to_frame(self) -> pd.DataFrame:
         """One row per input: ``mu``, ``mu_star``, ``mu_star_conf``, ``sigma``."""
