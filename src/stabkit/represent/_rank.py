@@ -17,7 +17,72 @@ __all__ = ["average_ranks", "spearman"]
 
 
 @numba.njit(cache=True, nogil=True)
-def _ranks(v: np.ndarray, out: np.ndarray) -> bool:  # pragma: no cover - compiled
+def _sort_segment(
+    keys: np.ndarray, order: np.ndarray, s: int, e: int, tk: np.ndarray, to: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    """Sort keys[s:e] (carrying order) by an in-cache bucket sort, about 4 per bucket."""
+    m = e - s
+    if m <= 1:
+        return
+    lo = keys[s]
+    hi = keys[s]
+    for k in range(s, e):
+        x = keys[k]
+        if x < lo:
+            lo = x
+        if x > hi:
+            hi = x
+    if hi == lo:
+        return
+    nb = m // 4 + 1
+    scale = (nb - 1) / (hi - lo)
+    start = np.zeros(nb + 1, dtype=np.int64)
+    for k in range(s, e):
+        b = int((keys[k] - lo) * scale)
+        if b >= nb:
+            b = nb - 1
+        start[b + 1] += 1
+    for b in range(nb):
+        start[b + 1] += start[b]
+    for k in range(s, e):
+        b = int((keys[k] - lo) * scale)
+        if b >= nb:
+            b = nb - 1
+        f = start[b]
+        tk[f] = keys[k]
+        to[f] = order[k]
+        start[b] = f + 1
+    # start[b] now holds the end of bucket b; bucket b begins at start[b - 1]
+    prev = 0
+    for b in range(nb):
+        end = start[b]
+        cnt = end - prev
+        if cnt > 48:
+            perm = np.argsort(tk[prev:end], kind="mergesort")
+            sk = tk[prev:end][perm]
+            so = to[prev:end][perm]
+            tk[prev:end] = sk
+            to[prev:end] = so
+        elif cnt > 1:
+            for k in range(prev + 1, end):
+                val = tk[k]
+                idx = to[k]
+                j = k - 1
+                while j >= prev and tk[j] > val:
+                    tk[j + 1] = tk[j]
+                    to[j + 1] = to[j]
+                    j -= 1
+                tk[j + 1] = val
+                to[j + 1] = idx
+        prev = end
+    for k in range(m):
+        keys[s + k] = tk[k]
+        order[s + k] = to[k]
+
+
+@numba.njit(cache=True, nogil=True)
+def _sorted(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Values of ``v`` in ascending order and their positions (two-level bucket sort)."""
     n = v.size
     lo = v[0]
     hi = v[0]
@@ -27,54 +92,48 @@ def _ranks(v: np.ndarray, out: np.ndarray) -> bool:  # pragma: no cover - compil
             lo = x
         if x > hi:
             hi = x
+    keys = np.empty(n)
+    order = np.empty(n, dtype=np.int32)
     if hi == lo:
         for i in range(n):
-            out[i] = (n + 1) / 2.0
-        return n > 1
-    nb = n // 4 + 1
-    scale = (nb - 1) / (hi - lo)
-    bucket = np.empty(n, dtype=np.int32)
-    start = np.zeros(nb + 1, dtype=np.int64)
+            keys[i] = v[i]
+            order[i] = i
+        return keys, order
+    # level 1: counting sort into coarse buckets of about 2,048 values (cache sized)
+    nc = n // 2048 + 1
+    scale = (nc - 1) / (hi - lo)
+    cstart = np.zeros(nc + 1, dtype=np.int64)
     for i in range(n):
-        b = int((v[i] - lo) * scale)
-        if b >= nb:
-            b = nb - 1
-        bucket[i] = b
-        start[b + 1] += 1
-    for b in range(nb):
-        start[b + 1] += start[b]
-    fill = start[:-1].copy()
-    keys = np.empty(n)
-    order = np.empty(n, dtype=np.int64)
+        c = int((v[i] - lo) * scale)
+        if c >= nc:
+            c = nc - 1
+        cstart[c + 1] += 1
+    for c in range(nc):
+        cstart[c + 1] += cstart[c]
+    fill = cstart[:-1].copy()
     for i in range(n):
-        b = bucket[i]
-        f = fill[b]
+        c = int((v[i] - lo) * scale)
+        if c >= nc:
+            c = nc - 1
+        f = fill[c]
         keys[f] = v[i]
         order[f] = i
-        fill[b] = f + 1
-    for b in range(nb):
-        s = start[b]
-        e = start[b + 1]
-        m = e - s
-        if m <= 1:
-            continue
-        if m <= 48:
-            for k in range(s + 1, e):
-                val = keys[k]
-                idx = order[k]
-                j = k - 1
-                while j >= s and keys[j] > val:
-                    keys[j + 1] = keys[j]
-                    order[j + 1] = order[j]
-                    j -= 1
-                keys[j + 1] = val
-                order[j + 1] = idx
-        else:
-            perm = np.argsort(keys[s:e], kind="mergesort")
-            sk = keys[s:e][perm]
-            so = order[s:e][perm]
-            keys[s:e] = sk
-            order[s:e] = so
+        fill[c] = f + 1
+    # level 2: each coarse bucket sorted in cache
+    biggest = 0
+    for c in range(nc):
+        biggest = max(biggest, cstart[c + 1] - cstart[c])
+    tk = np.empty(biggest)
+    to = np.empty(biggest, dtype=np.int32)
+    for c in range(nc):
+        _sort_segment(keys, order, cstart[c], cstart[c + 1], tk, to)
+    return keys, order
+
+
+@numba.njit(cache=True, nogil=True)
+def _ranks(v: np.ndarray, out: np.ndarray) -> bool:  # pragma: no cover - compiled
+    n = v.size
+    keys, order = _sorted(v)
     ties = False
     i = 0
     while i < n:
@@ -93,27 +152,41 @@ def _ranks(v: np.ndarray, out: np.ndarray) -> bool:  # pragma: no cover - compil
 
 
 @numba.njit(cache=True, nogil=True)
-def _spearman_from_ranks(
-    r1: np.ndarray, r2: np.ndarray, exact: bool
-) -> float:  # pragma: no cover - compiled
-    n = r1.size
-    if exact:
-        s = 0
-        for i in range(n):
-            d = int(r1[i]) - int(r2[i])
-            s += d * d
-        nf = float(n)
-        return 1.0 - 6.0 * float(s) / (nf * (nf * nf - 1.0))
-    m = (n + 1) / 2.0
+def _spearman_fused(v1: np.ndarray, v2: np.ndarray) -> float:  # pragma: no cover - compiled
+    """Spearman of v1, v2: ranks of v1 scattered, v2 only sorted and walked."""
+    n = v1.size
+    r1 = np.empty(n)
+    ties = _ranks(v1, r1)
+    keys, order = _sorted(v2)
+    nf = float(n)
+    m = (nf + 1.0) / 2.0
+    # exact integer path: a = 2 r1 - (n + 1), b = 2 r2 - (n + 1), sum(a^2) = (n^3 - n) / 3
+    exact = not ties and n < 2_900_000
+    s_int = 0
     sxy = 0.0
-    sxx = 0.0
     syy = 0.0
-    for i in range(n):
-        a = r1[i] - m
-        b = r2[i] - m
-        sxy += a * b
-        sxx += a * a
-        syy += b * b
+    i = 0
+    while i < n:
+        j = i
+        while j + 1 < n and keys[j + 1] == keys[i]:
+            j += 1
+        if j > i:
+            exact = False
+        r = (i + j) / 2.0 + 1.0
+        b = r - m
+        for k in range(i, j + 1):
+            a = r1[order[k]]
+            sxy += (a - m) * b
+            syy += b * b
+            if exact:
+                s_int += (2 * int(a) - n - 1) * (2 * i + 1 - n)
+        i = j + 1
+    if exact:
+        return float(s_int) * 3.0 / (nf * (nf * nf - 1.0))
+    sxx = 0.0
+    for k in range(n):
+        d = r1[k] - m
+        sxx += d * d
     if sxx <= 0.0 or syy <= 0.0:
         return np.nan
     rho = sxy / np.sqrt(sxx * syy)
@@ -135,10 +208,8 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
 
     Returns NaN when either input is constant or shorter than 2.
     """
-    if x.size < 2:
+    if x.size < 2 or np.ptp(x) == 0.0 or np.ptp(y) == 0.0:
         return float("nan")
-    rx, tx = average_ranks(x)
-    ry, ty = average_ranks(y)
-    if np.ptp(x) == 0.0 or np.ptp(y) == 0.0:
-        return float("nan")
-    return float(_spearman_from_ranks(rx, ry, not (tx or ty)))
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    return float(_spearman_fused(x, y))

@@ -65,3 +65,70 @@ def condensed_rdm(x: np.ndarray, metric: str, out: np.ndarray | None = None) -> 
     else:
         _fill_cosine(g, out)
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill_cosine_pair(
+    gfull: np.ndarray, g1: np.ndarray, extra: np.ndarray, out1: np.ndarray, out2: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    """Cosine RDMs of two complementary column sets from G_full and G_1 (upper parts).
+
+    G_2 = G_full - G_1 - e e^T, where ``e`` is a column in neither set (or zeros).
+    """
+    n = g1.shape[0]
+    inv1 = np.empty(n)
+    inv2 = np.empty(n)
+    for i in range(n):
+        d1 = g1[i, i]
+        d2 = gfull[i, i] - d1 - extra[i] * extra[i]
+        inv1[i] = 1.0 / np.sqrt(d1) if d1 > 0.0 else np.nan
+        inv2[i] = 1.0 / np.sqrt(d2) if d2 > 0.0 else np.nan
+    k = 0
+    for i in range(n):
+        a1 = inv1[i]
+        a2 = inv2[i]
+        ei = extra[i]
+        for j in range(i + 1, n):
+            h1 = g1[i, j]
+            out1[k] = 1.0 - h1 * a1 * inv1[j]
+            out2[k] = 1.0 - (gfull[i, j] - h1 - ei * extra[j]) * a2 * inv2[j]
+            k += 1
+
+
+def gram_upper(x: np.ndarray) -> np.ndarray:
+    """``x @ x.T`` with only the upper triangle (and diagonal) valid, C-ordered.
+
+    One symmetric rank-k update (BLAS ``syrk``): half the work of a general product.
+    """
+    from scipy.linalg.blas import dsyrk
+
+    r = dsyrk(1.0, np.asfortranarray(x.T), trans=1, lower=1)
+    return np.asarray(r.T)
+
+
+def cosine_split_rdms(
+    x: np.ndarray, gfull: np.ndarray, first: np.ndarray, second: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine RDMs of ``x[:, first]`` and ``x[:, second]`` (complementary up to one column).
+
+    Uses G_2 = G_full - G_1 (- the left-over column) when every row keeps at least a
+    1e-3 share of its squared norm in each half; otherwise both Grams are formed
+    directly. Rows of ``x`` should have unit norm, so rounding is ~1e-16 absolute.
+    """
+    n, d = x.shape
+    covered = np.zeros(d, dtype=bool)
+    covered[first] = True
+    covered[second] = True
+    rest = np.flatnonzero(~covered)
+    if rest.size > 1 or first.size + second.size + rest.size != d:
+        return condensed_rdm(x[:, first], "cosine"), condensed_rdm(x[:, second], "cosine")
+    extra = x[:, rest[0]].copy() if rest.size else np.zeros(n)
+    g1 = gram_upper(x[:, first])
+    share = np.diagonal(gfull) - np.diagonal(g1) - extra * extra
+    if share.min() < 1e-3 * np.diagonal(gfull).max() or np.diagonal(g1).min() <= 0:
+        return condensed_rdm(x[:, first], "cosine"), condensed_rdm(x[:, second], "cosine")
+    m = n * (n - 1) // 2
+    out1 = np.empty(m)
+    out2 = np.empty(m)
+    _fill_cosine_pair(gfull, g1, extra, out1, out2)
+    return out1, out2

@@ -20,7 +20,7 @@ import numpy as np
 from stabkit.errors import InputError
 from stabkit.represent._arrays import as_matrix, check_min_rows, handle_nan, paired
 from stabkit.represent._rank import spearman
-from stabkit.represent._rdm import METRICS, condensed_rdm
+from stabkit.represent._rdm import METRICS, condensed_rdm, cosine_split_rdms, gram_upper
 from stabkit.represent._result import RepresentationResult
 from stabkit.results import Provenance, Stats
 
@@ -76,18 +76,34 @@ def _prov(analysis: str, params: dict[str, float], seed: int | None, method: str
 
 
 def _score_split(
-    x: np.ndarray, first: np.ndarray, second: np.ndarray, metric: str, index: np.ndarray | None
+    x: np.ndarray,
+    first: np.ndarray,
+    second: np.ndarray,
+    metric: str,
+    index: np.ndarray | None,
+    gfull: np.ndarray | None = None,
 ) -> float:
-    r1 = condensed_rdm(x[:, first], metric)
-    r2 = condensed_rdm(x[:, second], metric)
+    if gfull is not None:
+        r1, r2 = cosine_split_rdms(x, gfull, first, second)
+    else:
+        r1 = condensed_rdm(x[:, first], metric)
+        r2 = condensed_rdm(x[:, second], metric)
     if index is not None:
         r1 = r1[index]
         r2 = r2[index]
     if not (np.isfinite(r1).all() and np.isfinite(r2).all()):
         return float("nan")
-    if r1.size < 2 or np.std(r1) < _EPS or np.std(r2) < _EPS:
+    if r1.size < 2 or _flat(r1) or _flat(r2):
         return float("nan")
     return spearman(r1, r2)
+
+
+def _flat(r: np.ndarray) -> bool:
+    """shesha's rule std < 1e-12, checked by the range first (std >= ptp / sqrt(2 n))."""
+    spread = float(np.ptp(r))
+    if spread > _EPS * np.sqrt(2.0 * r.size):
+        return False
+    return bool(np.std(r) < _EPS)
 
 
 def _map(fn: Any, items: list[Any], n_jobs: int) -> list[float]:
@@ -199,7 +215,8 @@ def feature_split_stability(
             (np.asarray(a, dtype=np.intp), np.asarray(b, dtype=np.intp)) for a, b in partitions
         ]
     jobs = _n_jobs(n_jobs)
-    scores = np.array(_map(lambda p: _score_split(x, p[0], p[1], metric, None), parts, jobs))
+    gfull = gram_upper(x) if metric == "cosine" else None
+    scores = np.array(_map(lambda p: _score_split(x, p[0], p[1], metric, None, gfull), parts, jobs))
     valid = scores[np.isfinite(scores)]
     boot: list[float] = []
     if n_bootstrap:
