@@ -143,6 +143,10 @@ _LAZY: dict[str, str] = {
     # SBML
     "load_sbml": "stabkit.model.sbml",
     "loads_sbml": "stabkit.model.sbml",
+    # sweeps and sensitivity
+    "SweepResult": "stabkit.sweep.run",
+    "sobol_indices": "stabkit.sweep.sensitivity",
+    "morris_screening": "stabkit.sweep.sensitivity",
     # studies
     "StudyResult": "stabkit.studies",
     "list_studies": "stabkit.studies",

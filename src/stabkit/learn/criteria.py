@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -207,8 +208,9 @@ class SGDStabilityResult(Result):
     Attributes
     ----------
     spectral_radius
-        Of the second-moment map ``S -> E[(I - eta H_B) S (I - eta H_B)]``; SGD is
-        linearly stable in mean square iff it is ``<= 1``.
+        Of the second-moment map ``S -> E[(I - eta H_B) S (I - eta H_B)]`` on the span of
+        the per-sample Hessians' ranges (off it SGD does not move: those directions are
+        neutral); SGD is linearly stable in mean square iff it is ``<= 1``.
     stable
         ``spectral_radius <= 1``.
     lr, batch_size, replacement
@@ -282,12 +284,26 @@ def _per_sample(per_sample: Any, fname: str) -> tuple[str, np.ndarray]:
     return kind, a
 
 
-def _second_moment_radius(
-    kind: str, a: np.ndarray, lr: float, batch: int, replacement: bool
-) -> float:
-    """Spectral radius of ``S -> S - lr (HS + SH) + lr^2 E[H_B S H_B]`` on symmetric ``S``."""
-    from scipy.sparse.linalg import LinearOperator, eigs
+def _reduce(kind: str, a: np.ndarray) -> np.ndarray:
+    """The per-sample data on the span of the per-sample Hessians' ranges.
 
+    Off that span ``H_B v = 0`` for every batch, so SGD leaves those directions alone
+    (multiplier exactly 1): they are neutral and say nothing about divergence.
+    """
+    if kind == "gradients":
+        _, sv, vt = np.linalg.svd(a, full_matrices=False)
+        keep = sv > 1e-10 * max(float(sv[0]), 1e-300)
+        return np.asarray(a @ vt[keep].T)
+    stacked = np.concatenate(list(a), axis=1)
+    u, sv, _ = np.linalg.svd(stacked, full_matrices=False)
+    basis = u[:, sv > 1e-10 * max(float(sv[0]), 1e-300)]
+    return np.asarray(np.einsum("ji,njk,kl->nil", basis, a, basis))
+
+
+def _moment_maps(
+    kind: str, a: np.ndarray, batch: int, replacement: bool
+) -> tuple[int, Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]:
+    """``A(S) = HS + SH`` and ``B(S) = E[H_B S H_B]`` on flattened ``d x d`` matrices."""
     n = a.shape[0]
     d = a.shape[1]
     h = a.T @ a / n if kind == "gradients" else a.mean(axis=0)
@@ -296,14 +312,31 @@ def _second_moment_radius(
     def mean_hsh(s: np.ndarray) -> np.ndarray:
         if kind == "gradients":
             q = np.einsum("ij,jk,ik->i", a, s, a)  # g_i^T S g_i
-            return (a.T * q) @ a / n
-        return np.einsum("nij,jk,nkl->il", a, s, a) / n
+            return np.asarray((a.T * q) @ a / n)
+        return np.asarray(np.einsum("nij,jk,nkl->il", a, s, a) / n)
 
-    def apply(vec: np.ndarray) -> np.ndarray:
+    def amap(vec: np.ndarray) -> np.ndarray:
+        s = vec.reshape(d, d)
+        return np.asarray((h @ s + s @ h).reshape(-1))
+
+    def bmap(vec: np.ndarray) -> np.ndarray:
         s = vec.reshape(d, d)
         hsh = h @ s @ h
-        e = hsh + c * (mean_hsh(s) - hsh)
-        return (s - lr * (h @ s + s @ h) + lr**2 * e).reshape(-1)
+        return np.asarray((hsh + c * (mean_hsh(s) - hsh)).reshape(-1))
+
+    return d, amap, bmap
+
+
+def _second_moment_radius(
+    kind: str, a: np.ndarray, lr: float, batch: int, replacement: bool
+) -> float:
+    """Spectral radius of ``S -> S - lr (HS + SH) + lr^2 E[H_B S H_B]`` on symmetric ``S``."""
+    from scipy.sparse.linalg import LinearOperator, eigs
+
+    d, amap, bmap = _moment_maps(kind, a, batch, replacement)
+
+    def apply(vec: np.ndarray) -> np.ndarray:
+        return vec - lr * amap(vec) + lr**2 * bmap(vec)
 
     if d * d <= 400:
         m = np.column_stack([apply(col) for col in np.eye(d * d)])
@@ -311,6 +344,40 @@ def _second_moment_radius(
     op = LinearOperator((d * d, d * d), matvec=apply, dtype=np.float64)
     vals = eigs(op, k=1, which="LM", tol=1e-10, return_eigenvectors=False)
     return float(np.max(np.abs(vals)))
+
+
+def _critical_lr(kind: str, a: np.ndarray, batch: int, replacement: bool, top: float) -> float:
+    """Smallest lr with radius 1: the second-moment map preserves the cone of PSD matrices,
+    so its spectral radius is its Perron eigenvalue and first reaches 1 where
+    ``S - lr A S + lr^2 B S = S``, i.e. at the smallest positive eigenvalue of the pencil
+    ``A S = lr B S``. Dense for small problems, bisection otherwise."""
+    import scipy.linalg
+
+    d, amap, bmap = _moment_maps(kind, a, batch, replacement)
+    if d * d <= 900:
+        eye = np.eye(d * d)
+        amat = np.column_stack([amap(col) for col in eye])
+        bmat = np.column_stack([bmap(col) for col in eye])
+        alpha, beta = scipy.linalg.eig(amat, bmat, homogeneous_eigvals=True)[0]
+        scale = max(float(np.max(np.abs(alpha))), 1e-300)
+        finite = np.abs(beta) > 1e-12 * scale / max(top, 1e-300)
+        lam = alpha[finite] / beta[finite]
+        real = lam[(np.abs(lam.imag) <= 1e-8 * np.abs(lam)) & (lam.real > 0)].real
+        if real.size:
+            return float(real.min())
+    lo, hi = 0.0, 4.0 / max(top, 1e-300)
+    while _second_moment_radius(kind, a, hi, batch, replacement) <= 1 + _RADIUS_TOL:
+        lo, hi = hi, 2 * hi
+    lo = lo or hi / 1e6
+    for _ in range(40):
+        mid = float(np.sqrt(lo * hi))
+        if _second_moment_radius(kind, a, mid, batch, replacement) <= 1 + _RADIUS_TOL:
+            lo = mid
+        else:
+            hi = mid
+        if hi / lo < 1 + 1e-9:
+            break
+    return lo
 
 
 def sgd_mean_square_stability(
@@ -364,21 +431,9 @@ def sgd_mean_square_stability(
     batch = int(batch_size)
     h = a.T @ a / n if kind == "gradients" else a.mean(axis=0)
     eig = np.linalg.eigvalsh((h + h.T) / 2)
-    radius = _second_moment_radius(kind, a, lr, batch, replacement)
-    # critical learning rate: the radius exceeds 1 for all larger rates (bisection in log lr)
-    lo, hi = 0.0, 4.0 / max(float(eig.max()), 1e-300)
-    while _second_moment_radius(kind, a, hi, batch, replacement) <= 1 + _RADIUS_TOL:
-        lo, hi = hi, 2 * hi
-    if lo == 0.0:
-        lo = hi / 1e6
-    for _ in range(60):
-        mid = np.sqrt(lo * hi)
-        if _second_moment_radius(kind, a, mid, batch, replacement) <= 1 + _RADIUS_TOL:
-            lo = mid
-        else:
-            hi = mid
-        if hi / lo < 1 + 1e-9:
-            break
+    reduced = _reduce(kind, a)
+    radius = _second_moment_radius(kind, reduced, lr, batch, replacement)
+    lo = _critical_lr(kind, reduced, batch, replacement, float(eig.max()))
     trace = float(np.trace(h))
     return SGDStabilityResult(
         status="ok",

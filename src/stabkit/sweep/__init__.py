@@ -25,6 +25,12 @@ _LAZY = {
     "Equilibria": "stabkit.sweep.analyses",
     "Simulate": "stabkit.sweep.analyses",
     "LargestLyapunov": "stabkit.sweep.analyses",
+    "LinearStability": "stabkit.sweep.fast_analyses",
+    "NewtonStability": "stabkit.sweep.fast_analyses",
+    "sobol_indices": "stabkit.sweep.sensitivity",
+    "morris_screening": "stabkit.sweep.sensitivity",
+    "SobolIndices": "stabkit.sweep.sensitivity",
+    "MorrisResult": "stabkit.sweep.sensitivity",
 }
 
 __all__ = sorted(_LAZY)

@@ -90,11 +90,22 @@ class LargestLyapunov:
         }
 
 
-ANALYSES = {"equilibria": Equilibria, "simulate": Simulate, "lyapunov": LargestLyapunov}
+ANALYSES: dict[str, Any] = {
+    "equilibria": Equilibria,
+    "simulate": Simulate,
+    "lyapunov": LargestLyapunov,
+}
+
+
+def _register_fast() -> None:
+    from stabkit.sweep.fast_analyses import NewtonStability
+
+    ANALYSES.setdefault("newton", NewtonStability)
 
 
 def analysis_from_name(name: str, **settings: Any) -> Any:
     """The ready-made analysis called ``name`` (the CLI's registry)."""
+    _register_fast()
     cls = ANALYSES.get(name)
     if cls is None:
         raise InputError(

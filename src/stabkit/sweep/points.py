@@ -220,20 +220,22 @@ def parse_range(text: str) -> tuple[str, Any]:
     name = name.strip()
     if not sep or not name.isidentifier() or not rest.strip():
         raise InputError(f"--over {text!r}: write NAME=LO:HI:NUM (e.g. b=0:4:200) or NAME=v1,v2")
-    try:
-        if ":" in rest:
-            parts = rest.split(":")
+    usage = f"--over {text!r}: write NAME=LO:HI:NUM (e.g. b=0:4:200) or NAME=v1,v2"
+    if ":" in rest:
+        parts = rest.split(":")
+        try:
             if len(parts) != 3:
-                raise ValueError
+                raise ValueError(text)
             lo, hi, num = float(parts[0]), float(parts[1]), int(parts[2])
-            if num < 1:
-                raise InputError(f"--over {text!r}: empty range (NUM must be >= 1)")
-            return name, (lo, hi, num)
+        except ValueError:
+            raise InputError(usage) from None
+        if num < 1:
+            raise InputError(f"--over {text!r}: empty range (NUM must be >= 1)")
+        return name, (lo, hi, num)
+    try:
         return name, [float(v) for v in rest.split(",")]
     except ValueError:
-        raise InputError(
-            f"--over {text!r}: write NAME=LO:HI:NUM (e.g. b=0:4:200) or NAME=v1,v2"
-        ) from None
+        raise InputError(usage) from None
 
 
 def describe(points: Points) -> str:

@@ -199,26 +199,31 @@ class SweepResult(Result):
         return rows
 
 
-def _analysis_name(analysis: Any) -> str:
-    """The analysis' identity in the store: its settings, or a function's name and code."""
-    if (
-        hasattr(analysis, "name")
-        and isinstance(analysis.name, str)
-        and dataclasses.is_dataclass(analysis)
-    ):
-        return repr(analysis)
-    if dataclasses.is_dataclass(analysis):
-        return repr(analysis)
-    import hashlib
-    import inspect
+def _identity(value: Any) -> str:
+    """A text identity of a setting that is the same in every process."""
+    if callable(value) and not dataclasses.is_dataclass(value):
+        import hashlib
+        import inspect
 
-    name = getattr(analysis, "__qualname__", type(analysis).__qualname__)
-    try:
-        source = inspect.getsource(analysis)
-    except (OSError, TypeError):
-        code = getattr(analysis, "__code__", None)
-        source = repr(code.co_code) if code is not None else repr(analysis)
-    return f"{name} [{hashlib.sha256(source.encode()).hexdigest()[:12]}]"
+        name = getattr(value, "__qualname__", type(value).__qualname__)
+        try:
+            source = inspect.getsource(value)
+        except (OSError, TypeError):
+            code = getattr(value, "__code__", None)
+            source = repr(code.co_code) if code is not None else type(value).__qualname__
+        return f"{name} [{hashlib.sha256(source.encode()).hexdigest()[:12]}]"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = ", ".join(
+            f"{f.name}={_identity(getattr(value, f.name))}" for f in dataclasses.fields(value)
+        )
+        return f"{type(value).__qualname__}({fields})"
+    return repr(value)
+
+
+def _analysis_name(analysis: Any) -> str:
+    """The analysis' identity in the store: its settings, or a function's name and code
+    (never a memory address, so that another process recognises its own sweep)."""
+    return _identity(analysis)
 
 
 def _versions() -> dict[str, str]:
