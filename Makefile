@@ -10,7 +10,7 @@ PIP    := $(PY) -m pip
 TORCH  ?= torch==2.13.0
 JOBS   ?= 2
 
-.PHONY: demo test studies bench lint format typecheck clean venv install install-dev install-bench
+.PHONY: demo test studies bench lint format typecheck clean venv install install-dev install-bench browser
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,15 @@ demo: $(VENV)/.installed-core
 # Two pytest workers share the two cores: one BLAS / OpenMP thread each, no oversubscription.
 TEST_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-test: $(VENV)/.installed-dev
+# The `browser` tests render reports in headless Chromium (Debian's package); they are
+# skipped where it cannot be installed.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  ( command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	    apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null ) || \
+	  echo "chromium unavailable: the browser tests will be skipped"
+
+test: $(VENV)/.installed-dev browser
 	$(TEST_ENV) $(BIN)/pytest -n $(JOBS) -q
 
 studies: $(VENV)/.installed-dev
