@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -328,6 +328,14 @@ class EquilibriaResult(Result):
     bounds: np.ndarray = dataclasses.field(default_factory=lambda: np.empty((0, 2)))
     kind: str = "ode"
     period: int = 1
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """The equilibria in the plane of two variables, filled if stable (see
+        :func:`stabkit.report.phase_plane.plot_equilibria`; for nullclines and the vector
+        field use :func:`stabkit.report.phase_plane.plot_phase_plane`)."""
+        from stabkit.report.phase_plane import plot_equilibria
+
+        return plot_equilibria(self, ax, **kwargs)
 
     @property
     def states(self) -> np.ndarray:

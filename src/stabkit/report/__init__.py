@@ -45,6 +45,8 @@ _LAZY: dict[str, str] = {
     "plot_ssa": "stabkit.report.ssa_figures",
     "plot_stationary_distribution": "stabkit.report.ssa_figures",
     "demo_sections": "stabkit.report.demo",
+    "plot_phase_plane": "stabkit.report.phase_plane",
+    "plot_equilibria": "stabkit.report.phase_plane",
 }
 
 __all__ = sorted(_LAZY)
