@@ -83,7 +83,9 @@ def plot_equilibria(
         seen.add(label)
         if annotate:
             ax.annotate(
-                str(eq.stability.classification).replace("_", " "),
+                str(getattr(eq.stability.classification, "value", eq.stability.classification))
+                .replace("_", " ")
+                .lower(),
                 (eq.state[ix], eq.state[iy] if len(names) > 1 else 0.0),
                 textcoords="offset points",
                 xytext=(6, 6),

@@ -87,6 +87,21 @@ def _eigenvalue_figure(ctx: DemoContext, branch: Branch, omega: float, a: float)
     )
 
 
+def _phase_plane(ctx: DemoContext, model: Any) -> Any:
+    import matplotlib.pyplot as plt
+
+    from stabkit.report.phase_plane import plot_phase_plane
+
+    fig, ax = plt.subplots(figsize=(6, 5))
+    plot_phase_plane(model, {"b": 3.0}, xlim=(0.05, 3.5), ylim=(0.05, 5.5), resolution=60, ax=ax)
+    return ctx.save(
+        fig,
+        "brusselator_phase_plane",
+        "Phase plane at b = 3: direction field, the x- and y-nullclines, and the unstable "
+        "focus (open marker) where they cross.",
+    )
+
+
 def _run(ctx: DemoContext) -> ReportSection:
     import stabkit
     from stabkit.analysis.continuation import continue_branch
@@ -141,6 +156,7 @@ def _run(ctx: DemoContext) -> ReportSection:
                 status = "partial"
         figures.append(_diagram(ctx, branch, cycles, a))
         figures.append(_eigenvalue_figure(ctx, branch, omega, a))
+    figures.append(_phase_plane(ctx, model))
     wall = time.perf_counter() - began
     compile_time = equilibria.stats.compile_time + branch.stats.compile_time
     if cycles is not None:
