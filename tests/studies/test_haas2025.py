@@ -35,13 +35,21 @@ def test_quick_mode_runs_and_reports(result):
     assert {"ce_max_stable_lr_exponent", "mse_max_stable_lr_exponent"} <= keys
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="at this small scale the fitted exponents miss the paper's -1/2 (CE) and -1 (MSE) "
-    "and no controlled divergence shows within one epoch; the study reports it (see expected.json)",
-)
-def test_quick_mode_passes(result):
-    assert result.passed, [(r.key, r.measured, r.text) for r in result.failures]
+def test_only_the_exponent_checks_miss_at_this_scale(result):
+    # At this small scale the fitted exponents miss the paper's -1/2 (CE) and -1 (MSE) and no
+    # controlled divergence shows within one epoch; the study reports those rows as failed
+    # (see expected.json). Everything else must pass, and the exponents must be negative.
+    allowed = {
+        "ce_max_stable_lr_exponent",
+        "mse_max_stable_lr_exponent",
+        "controlled_divergence_under_ce",
+        "ce_tolerates_larger_lr_at_width",
+    }
+    failed = {r.key for r in result.failures}
+    assert failed <= allowed, failed
+    measured = {r.key: r.measured for r in result.rows}
+    for key in ("ce_max_stable_lr_exponent", "mse_max_stable_lr_exponent"):
+        assert measured[key] is not None and float(measured[key]) < 0, (key, measured[key])
 
 
 def test_boundaries_fall_with_width(result):
