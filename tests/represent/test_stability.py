@@ -160,3 +160,17 @@ def test_torch_float32_input() -> None:
     assert feature_split_stability(torch.from_numpy(x), n_splits=4).estimate == ref
     f32 = feature_split_stability(x.astype(np.float32), n_splits=4).estimate
     assert abs(f32 - ref) < 1e-5
+
+
+def test_plot_and_serialisation(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    x = np.random.default_rng(0).standard_normal((60, 16))
+    res = feature_split_stability(x, n_splits=6, n_bootstrap=5)
+    ax = res.plot()
+    assert ax.get_xlabel() == "feature split stability"
+    path = res.save(tmp_path / "r.json")
+    assert '"estimate"' in path.read_text()
+    assert "feature_split_stability" in str(res)

@@ -50,6 +50,12 @@ class RepresentationResult(Result):
     components: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
     details: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Histogram of split scores / bootstrap replicates with the estimate (matplotlib)."""
+        from stabkit.report.represent_figures import plot_representation
+
+        return plot_representation(self, ax=ax, **kwargs)
+
     def __float__(self) -> float:
         return float(self.estimate)
 
