@@ -7,6 +7,7 @@ leave as C-contiguous float64 numpy arrays.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -85,3 +86,38 @@ def check_min_rows(n: int, minimum: int, what: str) -> None:
 def constant_columns(x: np.ndarray) -> np.ndarray:
     """Indices of columns whose values are all equal."""
     return np.flatnonzero(np.ptp(x, axis=0) == 0.0)
+
+
+def pair_index(rows: np.ndarray, n_items: int) -> np.ndarray:
+    """Condensed indices of the distinct-item pairs of a bootstrap resample."""
+    a, b = np.triu_indices(rows.size, k=1)
+    a = rows[a]
+    b = rows[b]
+    keep = a != b
+    lo = np.minimum(a[keep], b[keep])
+    hi = np.maximum(a[keep], b[keep])
+    return n_items * lo - lo * (lo + 1) // 2 + (hi - lo - 1)
+
+
+def interval(scores: list[float], level: float) -> tuple[float, float]:
+    if not scores:
+        return float("nan"), float("nan")
+    alpha = 100 * (1 - level) / 2
+    return float(np.percentile(scores, alpha)), float(np.percentile(scores, 100 - alpha))
+
+
+def thread_map(fn: Any, items: list[Any], n_jobs: int) -> list[float]:
+    if n_jobs == 1 or len(items) < 2:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        return list(pool.map(fn, items))
+
+
+def n_jobs_of(n_jobs: int) -> int:
+    import os
+
+    if n_jobs == -1:
+        return os.cpu_count() or 1
+    if n_jobs < 1:
+        raise InputError(f"n_jobs={n_jobs}: use a positive thread count or -1 for all cores")
+    return n_jobs

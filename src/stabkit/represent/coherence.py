@@ -15,8 +15,8 @@ import numpy as np
 
 from stabkit.errors import InputError
 from stabkit.represent._arrays import as_matrix, check_min_rows, handle_nan
+from stabkit.represent._arrays import interval as _interval
 from stabkit.represent._result import RepresentationResult
-from stabkit.represent.stability import _interval
 from stabkit.results import Provenance, Stats
 
 __all__ = [

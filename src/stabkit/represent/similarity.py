@@ -14,8 +14,9 @@ import numpy as np
 
 from stabkit.errors import InputError
 from stabkit.represent._arrays import as_matrix, check_min_rows, handle_nan, paired
+from stabkit.represent._arrays import interval as _interval
 from stabkit.represent._result import RepresentationResult
-from stabkit.represent.stability import _interval, rdm_similarity
+from stabkit.represent.stability import rdm_similarity
 from stabkit.results import Provenance, Stats
 
 __all__ = ["CKA_KINDS", "cka", "procrustes_similarity", "rsa"]

@@ -12,13 +12,29 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from stabkit.errors import InputError
-from stabkit.represent._arrays import as_matrix, check_min_rows, handle_nan, paired
+from stabkit.represent._arrays import (
+    as_matrix,
+    check_min_rows,
+    handle_nan,
+    paired,
+)
+from stabkit.represent._arrays import (
+    interval as _interval,
+)
+from stabkit.represent._arrays import (
+    n_jobs_of as _n_jobs,
+)
+from stabkit.represent._arrays import (
+    pair_index as _pair_index,
+)
+from stabkit.represent._arrays import (
+    thread_map as _map,
+)
 from stabkit.represent._rank import spearman
 from stabkit.represent._rdm import METRICS, condensed_rdm, cosine_split_rdms, gram_upper
 from stabkit.represent._result import RepresentationResult
@@ -42,24 +58,6 @@ def _pearson(x: np.ndarray, y: np.ndarray) -> float:
 
 def _correlate(x: np.ndarray, y: np.ndarray, method: str) -> float:
     return spearman(x, y) if method == "spearman" else _pearson(x, y)
-
-
-def _pair_index(rows: np.ndarray, n_items: int) -> np.ndarray:
-    """Condensed indices of the distinct-item pairs of a bootstrap resample."""
-    a, b = np.triu_indices(rows.size, k=1)
-    a = rows[a]
-    b = rows[b]
-    keep = a != b
-    lo = np.minimum(a[keep], b[keep])
-    hi = np.maximum(a[keep], b[keep])
-    return n_items * lo - lo * (lo + 1) // 2 + (hi - lo - 1)
-
-
-def _interval(scores: list[float], level: float) -> tuple[float, float]:
-    if not scores:
-        return float("nan"), float("nan")
-    alpha = 100 * (1 - level) / 2
-    return float(np.percentile(scores, alpha)), float(np.percentile(scores, 100 - alpha))
 
 
 def _check_common(metric: str, allowed: Sequence[str], ci: float, kwargs: dict[str, Any]) -> None:
@@ -104,13 +102,6 @@ def _flat(r: np.ndarray) -> bool:
     if spread > _EPS * np.sqrt(2.0 * r.size):
         return False
     return bool(np.std(r) < _EPS)
-
-
-def _map(fn: Any, items: list[Any], n_jobs: int) -> list[float]:
-    if n_jobs == 1 or len(items) < 2:
-        return [fn(item) for item in items]
-    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-        return list(pool.map(fn, items))
 
 
 def feature_split_stability(
@@ -270,16 +261,6 @@ def feature_split_stability(
             "bootstrap": np.asarray(boot),
         },
     )
-
-
-def _n_jobs(n_jobs: int) -> int:
-    import os
-
-    if n_jobs == -1:
-        return os.cpu_count() or 1
-    if n_jobs < 1:
-        raise InputError(f"n_jobs={n_jobs}: use a positive thread count or -1 for all cores")
-    return n_jobs
 
 
 def _paired_rdm(
