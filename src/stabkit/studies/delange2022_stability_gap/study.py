@@ -131,7 +131,7 @@ def run(ctx: Any) -> None:
         gap > float(c["early_task_gap"]),
         f"tasks before the last, mean over them and {len(seeds)} seed(s): min-ACC "
         f"{early.min_acc.mean():.3f} against final ACC {early.final_acc.mean():.3f}, gap "
-        f"{gap:.3f} (threshold {c['early_task_gap']}); per task (first seed) "
+        f"{gap:.3f} (threshold {c['early_task_gap']}); per task and seed "
         + ", ".join(
             f"{t}: {a:.2f} -> {b:.2f}"
             for t, a, b in zip(early.task, early.min_acc, early.final_acc, strict=True)
