@@ -152,17 +152,43 @@ def _ranks(v: np.ndarray, out: np.ndarray) -> bool:  # pragma: no cover - compil
 
 
 @numba.njit(cache=True, nogil=True)
+def _doubled_ranks(v: np.ndarray, out: np.ndarray) -> bool:  # pragma: no cover - compiled
+    """Twice the average ranks as int32 (exact, and half the memory traffic of float64)."""
+    n = v.size
+    keys, order = _sorted(v)
+    ties = False
+    i = 0
+    while i < n:
+        j = i
+        while j + 1 < n and keys[j + 1] == keys[i]:
+            j += 1
+        r2 = i + j + 2
+        if j > i:
+            ties = True
+        for k in range(i, j + 1):
+            out[order[k]] = r2
+        i = j + 1
+    return ties
+
+
+@numba.njit(cache=True, nogil=True)
 def _spearman_fused(v1: np.ndarray, v2: np.ndarray) -> float:  # pragma: no cover - compiled
-    """Spearman of v1, v2: ranks of v1 scattered, v2 only sorted and walked."""
+    """Spearman of v1, v2: doubled ranks of v1 scattered, v2 only sorted and walked."""
     n = v1.size
-    r1 = np.empty(n)
-    ties = _ranks(v1, r1)
+    r1 = np.empty(n, dtype=np.int32)
+    ties = _doubled_ranks(v1, r1)
     keys, order = _sorted(v2)
     nf = float(n)
-    m = (nf + 1.0) / 2.0
-    # exact integer path: a = 2 r1 - (n + 1), b = 2 r2 - (n + 1), sum(a^2) = (n^3 - n) / 3
-    exact = not ties and n < 2_900_000
-    s_int = 0
+    # a = 2 r1 - (n + 1), b = 2 r2 - (n + 1); without ties sum(a^2) = (n^3 - n) / 3
+    for k in range(n - 1):
+        if keys[k + 1] == keys[k]:
+            ties = True
+            break
+    if not ties and n < 2_900_000:
+        s_int = 0
+        for k in range(n):
+            s_int += (r1[order[k]] - n - 1) * (2 * k + 1 - n)
+        return float(s_int) * 3.0 / (nf * (nf * nf - 1.0))
     sxy = 0.0
     syy = 0.0
     i = 0
@@ -170,22 +196,14 @@ def _spearman_fused(v1: np.ndarray, v2: np.ndarray) -> float:  # pragma: no cove
         j = i
         while j + 1 < n and keys[j + 1] == keys[i]:
             j += 1
-        if j > i:
-            exact = False
-        r = (i + j) / 2.0 + 1.0
-        b = r - m
+        b = float(i + j + 1 - n)
         for k in range(i, j + 1):
-            a = r1[order[k]]
-            sxy += (a - m) * b
+            sxy += float(r1[order[k]] - n - 1) * b
             syy += b * b
-            if exact:
-                s_int += (2 * int(a) - n - 1) * (2 * i + 1 - n)
         i = j + 1
-    if exact:
-        return float(s_int) * 3.0 / (nf * (nf * nf - 1.0))
     sxx = 0.0
     for k in range(n):
-        d = r1[k] - m
+        d = float(r1[k] - n - 1)
         sxx += d * d
     if sxx <= 0.0 or syy <= 0.0:
         return np.nan
