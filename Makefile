@@ -24,7 +24,7 @@ $(VENV)/.installed-core: $(PY) pyproject.toml
 
 $(VENV)/.installed-dev: $(PY) pyproject.toml
 	$(PIP) install --quiet "$(TORCH)"
-	$(PIP) install --quiet -e ".[dev,report,learn,dask,studies,sensitivity,sbml,integrations]"
+	$(PIP) install --quiet -e ".[dev,report,learn,dask,studies,sensitivity,sbml,integrations,represent-oracles]"
 	touch $@ $(VENV)/.installed-core
 
 $(VENV)/.installed-bench: $(VENV)/.installed-dev
@@ -55,7 +55,7 @@ test: $(VENV)/.installed-dev browser
 studies: $(VENV)/.installed-dev
 	$(BIN)/stabkit study all --full --out studies-report
 
-BENCHES := ensemble continuation lyapunov basins ssa curvature chaos
+BENCHES := ensemble continuation lyapunov basins ssa curvature sweep represent chaos
 
 bench: $(VENV)/.installed-bench
 	for b in $(BENCHES); do $(PY) bench/$$b.py || exit 1; done

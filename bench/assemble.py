@@ -13,7 +13,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-ORDER = ["ensemble", "continuation", "lyapunov", "chaos", "basins", "ssa", "curvature"]
+ORDER = [
+    "ensemble",
+    "continuation",
+    "lyapunov",
+    "chaos",
+    "basins",
+    "ssa",
+    "curvature",
+    "sweep",
+    "represent",
+]
 TITLES = {
     "ensemble": "Ensembles and stiff systems (`bench/ensemble.py`)",
     "continuation": "Continuation (`bench/continuation.py`)",
@@ -22,6 +32,8 @@ TITLES = {
     "basins": "Basins of attraction (`bench/basins.py`)",
     "ssa": "Stochastic simulation (`bench/ssa.py`)",
     "curvature": "Curvature of networks (`bench/curvature.py`)",
+    "sweep": "Sweeps (`bench/sweep.py`)",
+    "represent": "Representations (`bench/represent.py`)",
 }
 
 
