@@ -47,6 +47,18 @@ QUICK_SYSTEMS = ["Lorenz", "Rossler", "Aizawa", "Thomas", "Halvorsen", "SprottB"
 DELAY_SYSTEMS_HINT = "Delay"
 
 
+def _as_expr(value: object) -> object:
+    """A traced right-hand side entry as a sympy expression (numbers become constants);
+    never parses text."""
+    import sympy
+
+    if isinstance(value, sympy.Basic):
+        return value
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return sympy.Float(float(value))
+    raise TypeError(f"rhs gave {type(value).__name__}, not an expression")
+
+
 def dysts_metadata() -> dict[str, dict[str, Any]]:
     """dysts' bundled metadata of its continuous-time chaotic systems."""
     path = importlib.resources.files("dysts") / "data" / "chaotic_attractors.json"
@@ -93,7 +105,7 @@ def symbolic_model(name: str, meta: dict[str, Any]) -> Any:
     args = [sympy.Symbol(v) for v in var_names] + [TIME]
     args += [sympy.Symbol(p) if p in scalars else np.asarray(params[p]) for p in par_names]
     out = traced(*args)
-    eqs = tuple(sympy.sympify(e) for e in out)
+    eqs = tuple(_as_expr(e) for e in out)
     if len(eqs) != len(var_names):
         raise TypeError(f"{len(eqs)} equations for {len(var_names)} variables")
     return Model(
@@ -156,7 +168,7 @@ def method_model(name: str, meta: dict[str, Any]) -> Any:
         out = system.rhs(np.array(symbols, dtype=object), TIME)
     finally:
         flows.np = saved
-    eqs = tuple(sympy.sympify(e) for e in np.asarray(out, dtype=object).ravel())
+    eqs = tuple(_as_expr(e) for e in np.asarray(out, dtype=object).ravel())
     if len(eqs) != n or any(not isinstance(e, sympy.Expr) for e in eqs):
         raise TypeError("rhs did not give one expression per variable")
     return Model(
