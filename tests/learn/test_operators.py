@@ -265,7 +265,21 @@ def test_import_is_lazy():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-@pytest.mark.parametrize("module", ["stabkit.learn.operators", "stabkit.learn.spectra"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "stabkit.learn.operators",
+        "stabkit.learn.ggn",
+        "stabkit.learn.spectra",
+        "stabkit.learn.trace",
+        "stabkit.learn.density",
+        "stabkit.learn.criteria",
+        "stabkit.learn.preconditioned",
+        "stabkit.learn.numerics",
+        "stabkit.learn.sensitivity",
+        "stabkit.learn.monitors",
+    ],
+)
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0

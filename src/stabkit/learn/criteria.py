@@ -93,7 +93,7 @@ def momentum_threshold(
 
     Examples
     --------
-    >>> momentum_threshold(0.1, 0.9)
+    >>> round(momentum_threshold(0.1, 0.9), 9)
     38.0
     >>> round(momentum_threshold(0.1, 0.9, nesterov=True), 6)
     13.571429
@@ -116,7 +116,7 @@ def adam_threshold(lr: float, beta1: float = 0.9) -> float:
 
     Examples
     --------
-    >>> adam_threshold(1e-3)
+    >>> round(adam_threshold(1e-3), 6)
     38000.0
     """
     fname = "adam_threshold"
