@@ -49,6 +49,10 @@ def test_cycles_start_with_period_2pi_over_omega_and_are_stable(section):
 def test_figures_are_written(section):
     folder, report = section
     names = {f.path.name for f in report.figures}
-    assert names == {"brusselator_bifurcation_diagram.png", "brusselator_eigenvalues.png"}
+    assert names == {
+        "brusselator_bifurcation_diagram.png",
+        "brusselator_eigenvalues.png",
+        "brusselator_phase_plane.png",
+    }
     for name in names:
         assert (folder / name).read_bytes()[:4] == b"\x89PNG"
