@@ -399,3 +399,19 @@ def test_plot_several_branches(lorenz_trivial, lorenz):
         plot_branches([])
     with pytest.raises(InputError, match="3 variables"):
         lorenz_trivial.plot(variable=5)
+
+
+def test_van_der_pol_hopf_at_mu_zero_is_degenerate():
+    # x'' - mu (1 - x^2) x' + x = 0: the origin's eigenvalues are mu/2 +- i sqrt(1 - mu^2/4),
+    # crossing at mu = 0 where the system is the linear oscillator, so l1 = 0 (a degenerate,
+    # vertical Hopf: the cycles born there have amplitude 2, tested in test_cycles.py)
+    import stabkit
+
+    model = stabkit.library.van_der_pol()
+    branch = stabkit.continue_branch(model, "mu", [0.0, 0.0], params={"mu": -1.0}, to=1.0)
+    assert branch.status == "ok"
+    (hopf,) = [sp for sp in branch.special_points if sp.kind == "H"]
+    assert abs(hopf.parameter_value) < 1e-8
+    assert abs(hopf.first_lyapunov_coefficient) < 1e-10
+    assert hopf.criticality == "degenerate"
+    np.testing.assert_allclose(sorted(np.abs(hopf.eigenvalues.imag)), [1.0, 1.0], atol=1e-8)
