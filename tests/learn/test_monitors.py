@@ -175,3 +175,37 @@ def test_bad_monitor_input():
     mon = StabilityMonitor(model, loss_fn=lambda o, t: o.sum(), curvature_every=1)
     with pytest.raises(InputError, match="batch"):
         mon.step(loss=1.0)
+
+
+def test_tensorboard_sink_writes_scalars(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from stabkit.learn.monitors import TensorBoardSink
+
+    model = _mlp()
+    mon = StabilityMonitor(model, sinks=[TensorBoardSink(tmp_path)])
+    mon.step(loss=1.0)
+    mon.step(loss=0.25, logits=torch.zeros(2, 3))
+    acc = EventAccumulator(str(tmp_path))
+    acc.Reload()
+    losses = [e.value for e in acc.Scalars("loss")]
+    assert losses == [1.0, 0.25]
+    assert [e.step for e in acc.Scalars("loss")] == [1, 2]
+    assert "logit_max" in acc.Tags()["scalars"]
+
+
+def test_wandb_like_sink_gets_every_record():
+    from stabkit.learn.monitors import WandbSink
+
+    class Run:
+        def __init__(self):
+            self.logged = []
+
+        def log(self, data, step=None):
+            self.logged.append((step, data))
+
+    run = Run()
+    mon = StabilityMonitor(_mlp(), sinks=[WandbSink(run)])
+    mon.step(loss=2.0)
+    assert run.logged[0][0] == 1 and run.logged[0][1]["loss"] == 2.0
