@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from stabkit.errors import InputError
-from stabkit.learn._linop import _check_operator, _int_arg, lanczos_tridiagonal
+from stabkit.learn._linop import _check_operator, _int_arg, lanczos_tridiagonal, with_quiet_blas
 from stabkit.results import Provenance, Result, Stats
 
 if TYPE_CHECKING:
@@ -140,6 +140,7 @@ class SpectralDensityResult(Result):
         return rows
 
 
+@with_quiet_blas
 def spectral_density(
     operator: Any,
     method: SLQ | None = None,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from stabkit.errors import ConvergenceError, InputError
-from stabkit.learn._linop import _apply, _check_operator, _int_arg
+from stabkit.learn._linop import _apply, _check_operator, _int_arg, with_quiet_blas
 from stabkit.results import Provenance, Result, Stats
 
 if TYPE_CHECKING:
@@ -87,6 +87,7 @@ def _select(theta: np.ndarray, k: int, which: str) -> np.ndarray:
     return order[:k]
 
 
+@with_quiet_blas
 def top_eigenvalues(
     operator: Any,
     k: int = 1,
@@ -167,7 +168,8 @@ def top_eigenvalues(
             raise InputError(f"{fname}(v0=...): need a finite non-zero vector of length {n}")
     v /= np.linalg.norm(v)
 
-    basis = np.zeros((m_max + 1, n))
+    # the Krylov basis grows by doubling: memory follows the steps taken, not the budget
+    basis = np.empty((min(m_max + 1, 32), n))
     basis[0] = v
     alpha = np.zeros(m_max)
     beta = np.zeros(m_max)
@@ -201,9 +203,14 @@ def top_eigenvalues(
             w = rng.standard_normal(n)
             for _ in range(2):
                 w -= basis[: j + 1].T @ (basis[: j + 1] @ w)
-            basis[j + 1] = w / np.linalg.norm(w)
+            w = w / np.linalg.norm(w)
         else:
-            basis[j + 1] = w / beta[j]
+            w = w / beta[j]
+        if j + 1 >= basis.shape[0]:
+            grown = np.empty((min(2 * basis.shape[0], m_max + 1), n))
+            grown[: j + 1] = basis[: j + 1]
+            basis = grown
+        basis[j + 1] = w
     if m < k:  # pragma: no cover - m_max >= k guarantees m >= k
         raise InputError(f"{fname}(max_matvecs={max_matvecs}): need at least k products")
     vectors = basis[:m].T @ s[:, idx]

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from stabkit.errors import InputError
-from stabkit.learn._linop import _apply, _check_operator, _int_arg
+from stabkit.learn._linop import _apply, _check_operator, _int_arg, with_quiet_blas
 from stabkit.results import Provenance, Result, Stats
 
 __all__ = [
@@ -152,6 +152,7 @@ def _t_half_width(se: float, samples: int, confidence: float) -> float:
     return float(sps.t.ppf(0.5 + confidence / 2, df=samples - 1)) * se
 
 
+@with_quiet_blas
 def trace_estimate(
     operator: Any,
     method: Hutchinson | HutchPlusPlus | None = None,
@@ -250,6 +251,7 @@ def trace_estimate(
     )
 
 
+@with_quiet_blas
 def frobenius_estimate(
     operator: Any, *, num_matvecs: int = 50, seed: int = 0, confidence: float = 0.95
 ) -> FrobeniusResult:
